@@ -1,0 +1,40 @@
+# Quickstart: `make demo` builds the warehouse from the market sample; `make test` runs the tests.
+# Needs only Python 3.11+, git and make: the environment is created here, uv included.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+SAMPLE_DIR ?= $(abspath ../shared/market-sample)
+UI_PORT ?= 3000
+
+export DAGSTER_HOME := $(abspath .dagster_home)
+export VALUATION_SAMPLE_DIR ?= $(SAMPLE_DIR)
+
+.PHONY: setup demo test ui clean
+
+# The environment is rebuilt when the pinned set or the project's metadata changes.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@command -v uv >/dev/null 2>&1 && ln -sf "$$(command -v uv)" $(BIN)/uv || $(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+setup: $(VENV)/.installed
+	@mkdir -p $(DAGSTER_HOME) warehouse
+
+# Ingest the market sample and build every dbt model in one Dagster run, then print a summary.
+demo: setup
+	VALUATION_SOURCE=sample $(BIN)/dagster asset materialize -m orchestration.definitions --select '*'
+	$(BIN)/python -m orchestration.summary
+
+test: setup
+	$(BIN)/python -m pytest
+
+# The Dagster UI on 127.0.0.1 only (set UI_HOST to expose it elsewhere).
+ui: setup
+	VALUATION_SOURCE=$${VALUATION_SOURCE:-sample} $(BIN)/dagster dev -m orchestration.definitions -h $${UI_HOST:-127.0.0.1} -p $(UI_PORT)
+
+clean:
+	rm -rf $(VENV) dbt_project/target dbt_project/logs .dagster_home warehouse/*.duckdb warehouse/*.wal

@@ -1,0 +1,31 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'universe_listings') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        symbol,
+        company_id,
+        benchmark_symbol,
+
+        ---------- venue
+        exchange,
+        exchange_calendar,
+        exchange_timezone,
+        trading_currency,
+
+        ---------- share class
+        cast(shares_per_listing_unit as double) as shares_per_listing_unit,
+        cast(is_primary as boolean) as is_primary
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,61 @@
+"""Financial statements: the long frame of raw.financial_statements, and its validation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from orchestration.normalize.validated import Validated, first_reason, rejected_rows
+from orchestration.warehouse.schema import FINANCIAL_STATEMENTS
+
+STATEMENTS = {"income", "balance", "cashflow"}
+PERIOD_TYPES = {"quarterly", "annual"}
+UNITS = {"amount", "shares", "per_share", "per_ads"}
+# Currencies as ISO 4217: Chinese filings say RMB, markets quote CNY.
+CURRENCY_ALIASES = {"RMB": "CNY"}
+
+
+def empty_statements() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in FINANCIAL_STATEMENTS.data_columns})
+
+
+def coerce_statement_types(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame[FINANCIAL_STATEMENTS.data_columns].copy()
+    for column in ("period_start", "period_end", "filed_date"):
+        out[column] = pd.to_datetime(out[column]).dt.date
+        out[column] = out[column].astype("object").where(out[column].notna(), None)
+    out["value"] = pd.to_numeric(out["value"], errors="coerce").astype("float64")
+    out["currency"] = out["currency"].replace(CURRENCY_ALIASES)
+    for column in ("symbol", "statement", "period_type", "fiscal_period", "line_item", "currency", "unit"):
+        out[column] = out[column].astype("object").where(out[column].notna(), None)
+    return out.reset_index(drop=True)
+
+
+def validate_statements(frame: pd.DataFrame, as_of: date) -> Validated:
+    frame = coerce_statement_types(frame)
+    value = frame["value"]
+    is_amount = frame["unit"].isin(["amount", "per_share", "per_ads"])
+    currency_ok = frame["currency"].map(lambda c: isinstance(c, str) and len(c) == 3 and c.isupper())
+    checks = [
+        ("missing_key_field", frame[["symbol", "line_item", "period_end"]].isna().any(axis=1)),
+        ("non_finite_value", ~np.isfinite(value.fillna(np.nan)) | value.isna()),
+        ("unknown_statement", ~frame["statement"].isin(STATEMENTS)),
+        ("unknown_period_type", ~frame["period_type"].isin(PERIOD_TYPES)),
+        ("unknown_unit", ~frame["unit"].isin(UNITS)),
+        ("amount_without_currency", is_amount & ~currency_ok),
+        ("period_end_in_future", frame["period_end"].map(lambda d: d is not None and d > as_of)),
+        (
+            "filed_before_period_end",
+            frame.apply(lambda r: r["filed_date"] is not None and r["filed_date"] < r["period_end"], axis=1)
+            if len(frame)
+            else pd.Series(dtype=bool),
+        ),
+        ("duplicate_key", frame.duplicated(subset=list(FINANCIAL_STATEMENTS.key), keep="first")),
+    ]
+    reasons = first_reason(frame, checks)
+    return Validated(
+        rows=frame[reasons.isna()].reset_index(drop=True),
+        rejected=rejected_rows("financial_statements", frame, reasons),
+    )

@@ -1,0 +1,41 @@
+"""Settings read from the environment, in one place.
+
+VALUATION_SOURCE      sample | yahoo (required: the source is always chosen explicitly)
+VALUATION_SAMPLE_DIR  snapshot directory replayed by the sample source
+VALUATION_WAREHOUSE   the DuckDB file the pipeline writes (dbt's profile reads the same variable)
+VALUATION_UNIVERSE    universe.yml
+VALUATION_AS_OF       evaluate "as of" this date (YYYY-MM-DD) instead of today
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get("VALUATION_WAREHOUSE", REPO_ROOT / "warehouse" / "valuation.duckdb")).resolve()
+
+
+def universe_path() -> Path:
+    return Path(os.environ.get("VALUATION_UNIVERSE", REPO_ROOT / "universe.yml"))
+
+
+def source_name() -> str | None:
+    return os.environ.get("VALUATION_SOURCE") or None
+
+
+def sample_dir() -> str | None:
+    return os.environ.get("VALUATION_SAMPLE_DIR") or None
+
+
+def as_of_date() -> date:
+    """Today in UTC, or VALUATION_AS_OF: the injectable clock."""
+    value = os.environ.get("VALUATION_AS_OF")
+    if value:
+        return date.fromisoformat(value)
+    return datetime.now(timezone.utc).date()

@@ -1,0 +1,25 @@
+"""Market data sources. No Dagster imports here."""
+
+from __future__ import annotations
+
+from orchestration.sources.base import MarketDataSource, SourceError
+from orchestration.sources.sample import SampleSource
+from orchestration.sources.yahoo import YahooSource
+
+SOURCE_NAMES = ("sample", "yahoo")
+
+
+def make_source(name: str | None, sample_dir: str | None = None) -> MarketDataSource:
+    """The source named explicitly. There is no default and no fallback from one to the other."""
+    if name == "yahoo":
+        return YahooSource()
+    if name == "sample":
+        if not sample_dir:
+            raise SourceError("the sample source needs a snapshot directory (VALUATION_SAMPLE_DIR)")
+        return SampleSource(sample_dir)
+    raise SourceError(
+        f"unknown or unset market data source {name!r}: set VALUATION_SOURCE to one of {', '.join(SOURCE_NAMES)}"
+    )
+
+
+__all__ = ["MarketDataSource", "SampleSource", "SourceError", "YahooSource", "make_source", "SOURCE_NAMES"]

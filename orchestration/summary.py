@@ -1,0 +1,66 @@
+"""Print what the pipeline built: rows per table, date ranges, latest market cap of each company."""
+
+from __future__ import annotations
+
+import duckdb
+
+from orchestration import settings
+
+TABLES = [
+    ("raw", "prices", "date"),
+    ("raw", "company_profiles", "snapshot_date"),
+    ("raw", "financial_statements", "period_end"),
+    ("raw", "rejected_rows", None),
+    ("marts", "dim_company", None),
+    ("marts", "bridge_company_peer_group", None),
+    ("marts", "dim_listing", None),
+    ("marts", "fct_valuation_daily", "date"),
+]
+
+LATEST_MARKET_CAPS = """
+    with latest as (
+        select
+            company_id, symbol, date, market_cap_usd, shares_basis,
+            row_number() over (partition by company_id order by date desc, symbol) as recency
+        from marts.fct_valuation_daily
+        where market_cap_usd is not null
+    )
+    select
+        company.company_id,
+        company.company_name,
+        latest.symbol,
+        latest.date,
+        latest.market_cap_usd,
+        latest.shares_basis
+    from marts.dim_company as company
+    left join latest on company.company_id = latest.company_id and latest.recency = 1
+    order by latest.market_cap_usd desc nulls last, company.company_id
+"""
+
+
+def summarize(conn: duckdb.DuckDBPyConnection) -> str:
+    lines = ["", "What was built", "", f"{'table':<32}{'rows':>10}  date range"]
+    for schema, table, date_column in TABLES:
+        rows = conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+        span = ""
+        if date_column and rows:
+            first, last = conn.execute(f"select min({date_column}), max({date_column}) from {schema}.{table}").fetchone()
+            span = f"{first} .. {last}"
+        lines.append(f"{schema + '.' + table:<32}{rows:>10,}  {span}")
+    lines += ["", "Latest market cap of each company (USD)", ""]
+    lines.append(f"{'company':<34}{'listing':<9}{'date':<12}{'market cap (USD bn)':>20}  share count basis")
+    for _, name, symbol, day, market_cap_usd, basis in conn.execute(LATEST_MARKET_CAPS).fetchall():
+        if market_cap_usd is None:
+            lines.append(f"{name:<34}{'-':<9}{'-':<12}{'null':>20}  no share count in the data")
+        else:
+            lines.append(f"{name:<34}{symbol:<9}{str(day):<12}{market_cap_usd / 1e9:>20,.1f}  {basis}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    with duckdb.connect(str(settings.warehouse_path()), read_only=True) as conn:
+        print(summarize(conn))
+
+
+if __name__ == "__main__":
+    main()

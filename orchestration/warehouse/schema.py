@@ -1,0 +1,151 @@
+"""DDL of the raw layer (schema `raw`), the contract between the ingest assets and dbt.
+
+Column lists here are the one definition of each raw table: the normalizers produce frames
+with exactly these columns (less the `_source` / `_loaded_at` bookkeeping added on upsert).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, eq=False)  # identity-hashed: tables key dicts
+class RawTable:
+    name: str
+    columns: dict[str, str]  # column -> DuckDB type, in order
+    key: tuple[str, ...]  # natural key of an upsert; empty for tables replaced whole
+
+    @property
+    def qualified(self) -> str:
+        return f"raw.{self.name}"
+
+    @property
+    def data_columns(self) -> list[str]:
+        return list(self.columns)
+
+
+BOOKKEEPING_COLUMNS = {"_source": "varchar not null", "_loaded_at": "timestamp not null"}
+
+PRICES = RawTable(
+    name="prices",
+    columns={
+        "symbol": "varchar not null",
+        "date": "date not null",  # exchange-local trading date
+        "open": "double",
+        "high": "double",
+        "low": "double",
+        "close": "double not null",  # as traded (split-adjusted only), unless price_basis says adjusted
+        "adj_close": "double",
+        "volume": "double",
+        "dividends": "double",
+        "stock_splits": "double",
+        "currency": "varchar not null",  # USD, HKD; index_points; HKD_per_USD for FX
+        "price_basis": "varchar not null",  # raw | adjusted | index | fx
+    },
+    key=("symbol", "date"),
+)
+
+COMPANY_PROFILES = RawTable(
+    name="company_profiles",
+    columns={
+        "symbol": "varchar not null",
+        "snapshot_date": "date not null",
+        "name": "varchar",
+        "exchange": "varchar",
+        "currency": "varchar",
+        "financial_currency": "varchar",
+        "sector": "varchar",
+        "industry": "varchar",
+        "country": "varchar",
+        "shares_outstanding": "double",
+        "market_cap": "double",
+        "trailing_pe": "double",
+        "forward_pe": "double",
+        "enterprise_value": "double",
+    },
+    key=("symbol", "snapshot_date"),
+)
+
+FINANCIAL_STATEMENTS = RawTable(
+    name="financial_statements",
+    columns={
+        "symbol": "varchar not null",
+        "statement": "varchar not null",  # income | balance | cashflow
+        "period_type": "varchar not null",  # quarterly | annual
+        "fiscal_period": "varchar",
+        "period_start": "date",
+        "period_end": "date not null",
+        "filed_date": "date",  # publication date where the source gives one
+        "line_item": "varchar not null",  # the source's own name; mapped to metrics in dbt
+        "value": "double not null",  # in base units: currency units, shares, or currency per share
+        "currency": "varchar",  # null for share counts
+        "unit": "varchar not null",  # amount | shares | per_share | per_ads
+    },
+    # A restated figure arrives with a later filing date: both versions are kept.
+    key=("symbol", "statement", "period_type", "period_end", "line_item", "filed_date"),
+)
+
+REJECTED_ROWS = RawTable(
+    name="rejected_rows",
+    columns={
+        "dataset": "varchar not null",
+        "symbol": "varchar",
+        "reason": "varchar not null",
+        "payload": "varchar not null",  # the original row as JSON
+    },
+    key=("dataset", "symbol", "reason", "payload"),
+)
+
+# universe.yml, loaded whole on every run (configuration, not history).
+UNIVERSE_COMPANIES = RawTable(
+    name="universe_companies",
+    columns={
+        "company_id": "varchar not null",
+        "company_name": "varchar not null",
+        "country": "varchar not null",
+        "sector": "varchar",
+        "industry": "varchar",
+        "reporting_currency": "varchar not null",
+        "fiscal_year_end_month": "integer not null",
+    },
+    key=(),
+)
+UNIVERSE_LISTINGS = RawTable(
+    name="universe_listings",
+    columns={
+        "symbol": "varchar not null",
+        "company_id": "varchar not null",
+        "exchange": "varchar not null",
+        "exchange_calendar": "varchar not null",
+        "exchange_timezone": "varchar not null",
+        "trading_currency": "varchar not null",
+        "shares_per_listing_unit": "double not null",
+        "is_primary": "boolean not null",
+        "benchmark_symbol": "varchar",
+    },
+    key=(),
+)
+UNIVERSE_PEER_GROUPS = RawTable(
+    name="universe_peer_groups",
+    columns={"company_id": "varchar not null", "peer_group": "varchar not null", "description": "varchar"},
+    key=(),
+)
+UNIVERSE_BENCHMARKS = RawTable(
+    name="universe_benchmarks",
+    columns={"symbol": "varchar not null", "benchmark_name": "varchar not null", "exchange": "varchar not null"},
+    key=(),
+)
+UNIVERSE_FX_PAIRS = RawTable(
+    name="universe_fx_pairs",
+    columns={"symbol": "varchar not null", "base_currency": "varchar not null", "quote_currency": "varchar not null"},
+    key=(),
+)
+
+UNIVERSE_TABLES = (UNIVERSE_COMPANIES, UNIVERSE_LISTINGS, UNIVERSE_PEER_GROUPS, UNIVERSE_BENCHMARKS, UNIVERSE_FX_PAIRS)
+ALL_TABLES = (PRICES, COMPANY_PROFILES, FINANCIAL_STATEMENTS, REJECTED_ROWS, *UNIVERSE_TABLES)
+
+
+def create_table_sql(table: RawTable) -> str:
+    columns = {**table.columns, **BOOKKEEPING_COLUMNS}
+    body = ",\n  ".join(f"{name} {type_}" for name, type_ in columns.items())
+    return f"create table if not exists {table.qualified} (\n  {body}\n)"

@@ -1,0 +1,103 @@
+"""Writes to the raw layer. Each call is one transaction: a crash leaves the old state whole."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import duckdb
+import pandas as pd
+
+from orchestration.warehouse.schema import ALL_TABLES, RawTable, create_table_sql
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    inserted: int  # keys not seen before
+    updated: int  # keys whose values changed
+    unchanged: int  # keys already present with the same values
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All writes inside commit together or not at all."""
+    conn.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    conn.execute("commit")
+
+
+def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("create schema if not exists raw")
+    for table in ALL_TABLES:
+        conn.execute(create_table_sql(table))
+
+
+def _check_columns(table: RawTable, frame: pd.DataFrame) -> None:
+    if list(frame.columns) != table.data_columns:
+        raise ValueError(
+            f"frame for {table.qualified} has columns {list(frame.columns)}, expected {table.data_columns}"
+        )
+
+
+def upsert(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame, source: str) -> UpsertResult:
+    """Insert new keys, replace keys whose values changed, leave identical rows untouched.
+
+    Call it inside `transaction(conn)`, together with whatever must commit with it.
+    Leaving identical rows alone keeps `_loaded_at` meaningful and makes a re-run a no-op.
+    Keys compare with `is not distinct from`, so a null key part (an unknown filing date)
+    still identifies its row.
+    """
+    _check_columns(table, frame)
+    if not table.key:
+        raise ValueError(f"{table.qualified} has no key; use replace_table")
+    if frame.duplicated(subset=list(table.key)).any():
+        raise ValueError(f"frame for {table.qualified} repeats keys; validate before upserting")
+    same_key = " and ".join(f"t.{c} is not distinct from s.{c}" for c in table.key)
+    value_columns = [c for c in table.data_columns if c not in table.key]
+    values_differ = " or ".join(f"t.{c} is distinct from s.{c}" for c in value_columns) or "false"
+    columns = ", ".join(table.data_columns)
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+
+    conn.register("incoming_frame", frame)
+    # Cast once into the table's own types, so the comparisons below are type-exact.
+    conn.execute(f"create or replace temp table incoming as select {columns} from {table.qualified} limit 0")
+    conn.execute(f"insert into incoming ({columns}) select {columns} from incoming_frame")
+    conn.unregister("incoming_frame")
+    updated = conn.execute(
+        f"delete from {table.qualified} as t using incoming as s where {same_key} and ({values_differ})"
+    ).fetchone()[0]
+    written = conn.execute(
+        f"insert into {table.qualified} ({columns}, _source, _loaded_at) "
+        f"select {', '.join('s.' + c for c in table.data_columns)}, ?, ? from incoming as s "
+        f"where not exists (select 1 from {table.qualified} as t where {same_key})",
+        [source, loaded_at],
+    ).fetchone()[0]
+    conn.execute("drop table incoming")
+    return UpsertResult(inserted=written - updated, updated=updated, unchanged=len(frame) - written)
+
+
+def replace_table(conn: duckdb.DuckDBPyConnection, tables: dict[RawTable, pd.DataFrame], source: str) -> None:
+    """Replace whole tables (configuration snapshots) in one transaction."""
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    with transaction(conn):
+        for table, frame in tables.items():
+            _check_columns(table, frame)
+            columns = ", ".join(table.data_columns)
+            conn.register("incoming_frame", frame)
+            conn.execute(f"delete from {table.qualified}")
+            conn.execute(
+                f"insert into {table.qualified} ({columns}, _source, _loaded_at) "
+                f"select {columns}, ?, ? from incoming_frame",
+                [source, loaded_at],
+            )
+            conn.unregister("incoming_frame")
