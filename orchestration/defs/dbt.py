@@ -1,11 +1,12 @@
 """The dbt project as Dagster assets: staging -> intermediate -> marts, with dbt tests as asset checks."""
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration import settings
 
@@ -29,6 +30,16 @@ if dbt_project.preparer.using_dagster_dev() or not dbt_project.manifest_path.exi
     _parse_manifest()
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
+class LayerTranslator(DagsterDbtTranslator):
+    """Group dbt assets by layer (staging, intermediate, marts, reference) in the UI."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayerTranslator())
 def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,74 @@
+"""Snapshot fundamentals into raw statement rows, and their validation."""
+
+from datetime import date
+
+import pandas as pd
+
+from orchestration.normalize.snapshot import statements_from_snapshot
+from orchestration.normalize.statements import validate_statements
+from orchestration.warehouse.schema import FINANCIAL_STATEMENTS
+
+HEADER = ["company_ticker", "fiscal_period", "period_type", "period_start", "period_end", "filed_date",
+          "line_item", "value", "currency", "unit"]  # fmt: skip
+
+
+def snapshot(*rows):
+    return pd.DataFrame([dict(zip(HEADER, row)) for row in rows])
+
+
+def test_values_scale_exactly_to_base_units_and_rmb_becomes_cny():
+    frame = statements_from_snapshot(
+        snapshot(
+            ("BABA", "Q3 FY2025", "quarterly", "2024-10-01", "2024-12-31", "2025-02-20", "revenue", "280.154", "RMB", "billion"),
+            ("AAPL", "FY2024", "instant", "", "2024-09-28", "2024-11-01", "shares_outstanding", "15116786", "", "thousand_shares"),
+            ("AMZN", "Q4 2024", "quarterly", "2024-10-01", "2024-12-31", "2026-02-05", "eps_diluted", "1.86", "USD", "USD_per_share"),
+            ("BABA", "FY2025", "annual", "2024-04-01", "2025-03-31", "", "eps_diluted_per_ADS", "53.59", "RMB", "RMB_per_ADS"),
+        )
+    )
+    result = validate_statements(frame, date(2026, 1, 1))
+    assert result.rejected.empty
+    rows = result.rows.set_index("line_item")
+    assert rows.loc["revenue", "value"] == 280_154_000_000.0  # 280.154 x 10^9, no float drift
+    assert rows.loc["revenue", "currency"] == "CNY"
+    assert rows.loc["shares_outstanding", "value"] == 15_116_786_000.0
+    assert (rows.loc["shares_outstanding", "unit"], rows.loc["shares_outstanding", "statement"]) == ("shares", "balance")
+    assert rows.loc["shares_outstanding", "period_type"] == "annual"
+    assert (rows.loc["eps_diluted", "value"], rows.loc["eps_diluted", "unit"]) == (1.86, "per_share")
+    assert rows.loc["eps_diluted_per_ADS", "unit"] == "per_ads"
+    assert rows.loc["eps_diluted_per_ADS", "filed_date"] is None
+    assert list(result.rows.columns) == FINANCIAL_STATEMENTS.data_columns
+
+
+def test_capex_and_depreciation_are_cash_flow_lines():
+    frame = statements_from_snapshot(
+        snapshot(
+            ("MSFT", "FY2025", "annual", "2024-07-01", "2025-06-30", "2025-07-30", "capex_additions_to_property_and_equipment", "-64551", "USD", "million"),
+            ("MSFT", "FY2025", "annual", "2024-07-01", "2025-06-30", "2025-07-30", "depreciation_amortization_and_other", "34153", "USD", "million"),
+        )
+    )
+    assert frame["statement"].tolist() == ["cashflow", "cashflow"]
+    assert frame["value"].tolist() == [-64_551_000_000.0, 34_153_000_000.0]
+
+
+def test_bad_statement_rows_are_rejected_with_reasons():
+    frame = statements_from_snapshot(
+        snapshot(
+            ("X", "FY2030", "annual", "2029-01-01", "2029-12-31", "", "revenue", "1", "USD", "million"),
+            ("X", "FY2024", "annual", "2024-01-01", "2024-12-31", "2024-06-01", "revenue", "1", "USD", "million"),
+            ("X", "FY2024", "annual", "2024-01-01", "2024-12-31", "", "revenue", "n/a", "USD", "million"),
+            ("X", "FY2024", "annual", "2024-01-01", "2024-12-31", "", "revenue", "5", "USD", "furlongs"),
+            ("X", "FY2024", "annual", "2024-01-01", "2024-12-31", "", "net_income", "5", "", "million"),
+            ("X", "FY2023", "annual", "2023-01-01", "2023-12-31", "", "revenue", "5", "USD", "million"),
+            ("X", "FY2023", "annual", "2023-01-01", "2023-12-31", "", "revenue", "5", "USD", "million"),
+        )
+    )
+    result = validate_statements(frame, date(2026, 1, 1))
+    assert result.rejected["reason"].tolist() == [
+        "period_end_in_future",
+        "filed_before_period_end",
+        "non_finite_value",
+        "unknown_unit",
+        "amount_without_currency",
+        "duplicate_key",
+    ]
+    assert len(result.rows) == 1 and result.rows["period_end"].tolist() == [date(2023, 12, 31)]

@@ -1,0 +1,53 @@
+"""A snapshot of the Definitions: an accidental change to the asset graph fails here."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.definitions import defs
+
+EXPECTED_ASSETS = {
+    "raw": ["raw/company_profiles", "raw/financial_statements", "raw/prices", "raw/universe_benchmarks",
+            "raw/universe_companies", "raw/universe_fx_pairs", "raw/universe_listings", "raw/universe_peer_groups"],
+    "reference": ["reference/line_item_metrics"],
+    "staging": ["staging/stg_company_profiles", "staging/stg_financial_statements", "staging/stg_prices",
+                "staging/stg_rejected_rows", "staging/stg_universe_benchmarks", "staging/stg_universe_companies",
+                "staging/stg_universe_fx_pairs", "staging/stg_universe_listings", "staging/stg_universe_peer_groups"],
+    "intermediate": ["intermediate/int_financial_metrics", "intermediate/int_fx_rates_daily",
+                     "intermediate/int_share_counts_point_in_time"],
+    "marts": ["marts/bridge_company_peer_group", "marts/dim_company", "marts/dim_listing",
+              "marts/fct_valuation_daily"],
+}  # fmt: skip
+
+
+def test_asset_graph_by_group():
+    graph = defs.resolve_asset_graph()
+    groups: dict[str, list[str]] = {}
+    for key in graph.materializable_asset_keys:
+        groups.setdefault(graph.get(key).group_name, []).append(key.to_user_string())
+    assert {group: sorted(keys) for group, keys in groups.items()} == EXPECTED_ASSETS
+
+
+def test_the_graph_runs_from_raw_through_the_marts():
+    graph = defs.resolve_asset_graph()
+    upstream = graph.get_ancestor_asset_keys(next(k for k in graph.materializable_asset_keys if k.path == ["marts", "fct_valuation_daily"]))
+    assert {"raw/prices", "raw/financial_statements", "raw/universe_listings", "raw/universe_fx_pairs"} <= {
+        k.to_user_string() for k in upstream
+    }
+
+
+def test_dbt_tests_are_asset_checks_on_the_marts():
+    checks = {(key.asset_key.to_user_string(), key.name) for key in defs.resolve_asset_graph().asset_check_keys}
+    assert ("marts/fct_valuation_daily", "unique_combination_fct_valuation_daily_symbol__date") in checks
+    assert ("marts/dim_listing", "unique_dim_listing_symbol") in checks
+
+
+def test_the_dagster_cli_loads_the_same_definitions(tmp_path):
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-m", "orchestration.definitions"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "DAGSTER_HOME": str(tmp_path), "HOME": str(tmp_path)},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

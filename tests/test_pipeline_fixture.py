@@ -1,0 +1,130 @@
+"""The whole pipeline (Dagster ingest + dbt build) on the hand-written fixture snapshot.
+
+Expected values are worked out by hand from tests/fixtures/snapshot.
+"""
+
+from datetime import date
+
+import pytest
+
+from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, query, run_pipeline
+
+
+def valuation(warehouse, symbol, day):
+    rows = query(
+        warehouse,
+        "select close, close_usd, shares_outstanding, shares_basis, market_cap_local, market_cap_usd, "
+        "market_cap_hkd, market_cap_cny from marts.fct_valuation_daily where symbol = ? and date = ?",
+        [symbol, day],
+    )
+    assert len(rows) == 1, f"one row for {symbol} on {day}"
+    keys = ["close", "close_usd", "shares", "basis", "local", "usd", "hkd", "cny"]
+    return dict(zip(keys, rows[0]))
+
+
+def test_ads_and_ordinary_listing_give_the_same_usd_market_cap(fixture_warehouse):
+    # 8,000,000,000 ordinary shares, filed 2025-01-08. One DRGN ADS = 8 ordinary shares.
+    ads = valuation(fixture_warehouse, "DRGN", date(2025, 1, 8))
+    hk = valuation(fixture_warehouse, "9999.HK", date(2025, 1, 8))
+    assert ads["local"] == pytest.approx(8_000_000_000 * 80.00 / 8)  # 80 bn USD
+    assert hk["local"] == pytest.approx(8_000_000_000 * 78.00)  # 624 bn HKD
+    # USDHKD=X has no quote on 2025-01-08: the 2025-01-07 rate (7.80) carries forward
+    assert hk["usd"] == pytest.approx(624_000_000_000 / 7.80)
+    assert ads["usd"] == pytest.approx(hk["usd"])
+    assert ads["hkd"] == pytest.approx(80_000_000_000 * 7.80)
+    assert hk["hkd"] == 624_000_000_000  # an HKD listing keeps its exact local figure
+    assert ads["cny"] == pytest.approx(80_000_000_000 * 7.32)
+    assert hk["cny"] == pytest.approx(624_000_000_000 / 7.80 * 7.32)
+
+
+def test_a_share_count_is_not_used_before_it_was_filed(fixture_warehouse):
+    before = valuation(fixture_warehouse, "DRGN", date(2025, 1, 7))
+    assert before["close"] == 78.0 and before["close_usd"] == 78.0
+    assert before["shares"] is None and before["usd"] is None and before["hkd"] is None
+
+
+def test_a_restated_share_count_applies_from_its_own_filing_date(fixture_warehouse):
+    # Restated to 7,900,000,000 in a filing of 2025-01-10; 2025-01-09 still sees the first count.
+    assert valuation(fixture_warehouse, "DRGN", date(2025, 1, 9))["shares"] == 8_000_000_000
+    restated = valuation(fixture_warehouse, "DRGN", date(2025, 1, 10))
+    assert restated["shares"] == 7_900_000_000
+    assert restated["usd"] == pytest.approx(7_900_000_000 * 81.00 / 8)
+
+
+def test_an_undated_annual_figure_waits_for_the_configured_lag(fixture_warehouse):
+    # ACME's FY2024 diluted count (1,000 million) has no filing date: usable from 2024-09-30 + 90 days.
+    acme = valuation(fixture_warehouse, "ACME", date(2025, 1, 6))
+    assert acme["shares"] == 1_000_000_000 and acme["basis"] == "weighted_avg_diluted"
+    assert acme["usd"] == pytest.approx(1_000_000_000 * 100.00)
+    available_from = query(
+        fixture_warehouse,
+        "select available_from, is_available_from_assumed from intermediate.int_financial_metrics "
+        "where company_id = 'acme' and metric = 'weighted_avg_shares_diluted'",
+    )
+    assert available_from == [(date(2024, 12, 29), True)]
+
+
+def test_fx_is_carried_forward_never_backward(fixture_warehouse):
+    rates = dict(
+        query(
+            fixture_warehouse,
+            "select rate_date, units_per_usd from intermediate.int_fx_rates_daily "
+            "where currency = 'HKD' and rate_date between '2025-01-05' and '2025-01-09'",
+        )
+    )
+    assert date(2025, 1, 5) not in rates  # no earlier quote to carry: the calendar starts at the first quote
+    assert rates[date(2025, 1, 8)] == 7.80  # from 2025-01-07, not 7.81 from 2025-01-09
+    assert rates[date(2025, 1, 9)] == 7.81
+
+
+def test_capex_is_mapped_positive_in_base_units(fixture_warehouse):
+    rows = query(
+        fixture_warehouse,
+        "select metric_value, currency from intermediate.int_financial_metrics where company_id = 'acme' and metric = 'capex'",
+    )
+    assert rows == [(1_234_500_000.0, "USD")]  # reported as -1,234.5 million (a cash outflow)
+
+
+def test_bad_rows_land_in_rejected_rows_and_nowhere_else(fixture_warehouse):
+    rejected = query(fixture_warehouse, "select dataset, symbol, reason from raw.rejected_rows")
+    assert rejected == [("prices", "ACME", "negative_volume")]
+    assert query(fixture_warehouse, "select count(*) from raw.prices where symbol = 'ACME' and date = '2025-01-03'") == [(0,)]
+
+
+def test_row_counts_of_every_layer(fixture_warehouse):
+    # 5 ACME + 5 DRGN + 5 9999.HK + 3 index + 9 FX rows; the ACME row with negative volume is rejected
+    assert query(fixture_warehouse, "select count(*) from raw.prices") == [(5 + 5 + 5 + 3 + 9,)]
+    assert query(fixture_warehouse, "select count(*) from raw.financial_statements") == [(5,)]
+    assert query(fixture_warehouse, "select count(*) from marts.fct_valuation_daily") == [(15,)]
+    assert query(fixture_warehouse, "select count(*) from marts.dim_listing") == [(3,)]
+    assert query(fixture_warehouse, "select company_id, peer_group from marts.bridge_company_peer_group order by 1") == [
+        ("acme", "us_megacap_tech"),
+        ("dragon", "china_internet"),
+    ]
+
+
+def test_raw_rows_carry_source_and_load_time(fixture_warehouse):
+    for table in ("prices", "financial_statements", "rejected_rows"):
+        assert query(fixture_warehouse, f"select distinct _source from raw.{table}") == [("sample",)]
+        assert query(fixture_warehouse, f"select count(*) from raw.{table} where _loaded_at is null") == [(0,)]
+
+
+def test_running_twice_changes_nothing(tmp_path):
+    warehouse = tmp_path / "valuation.duckdb"
+    run_pipeline(warehouse, FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, as_of="2025-01-31")
+    tables = ["raw.prices", "raw.financial_statements", "raw.rejected_rows", "raw.universe_listings",
+              "marts.fct_valuation_daily", "marts.dim_company"]  # fmt: skip
+    snapshot = {t: query(warehouse, f"select count(*), max(_loaded_at) from {t}" if t.startswith("raw.") and "universe" not in t
+                         else f"select count(*) from {t}") for t in tables}  # fmt: skip
+    second = run_pipeline(warehouse, FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, as_of="2025-01-31")
+    again = {t: query(warehouse, f"select count(*), max(_loaded_at) from {t}" if t.startswith("raw.") and "universe" not in t
+                      else f"select count(*) from {t}") for t in tables}  # fmt: skip
+    assert again == snapshot
+    prices_metadata = next(
+        event.materialization.metadata
+        for event in second.get_asset_materialization_events()
+        if event.materialization.asset_key.path == ["raw", "prices"]
+    )
+    assert prices_metadata["rows_inserted"].value == 0
+    assert prices_metadata["rows_updated"].value == 0
+    assert prices_metadata["rows_unchanged"].value == 27

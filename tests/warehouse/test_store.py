@@ -1,0 +1,83 @@
+"""The one keyed upsert: idempotent, exact about changes, all-or-nothing."""
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.warehouse import ensure_raw_schema, transaction, upsert
+from orchestration.warehouse.schema import FINANCIAL_STATEMENTS, PRICES
+
+
+@pytest.fixture
+def conn(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as connection:
+        ensure_raw_schema(connection)
+        yield connection
+
+
+def prices(*closes_by_day):
+    return pd.DataFrame(
+        [
+            {"symbol": "ACME", "date": date(2025, 1, day), "open": c, "high": c, "low": c, "close": c,
+             "adj_close": c, "volume": 1.0, "dividends": None, "stock_splits": None, "currency": "USD",
+             "price_basis": "raw"}  # fmt: skip
+            for day, c in closes_by_day
+        ],
+        columns=PRICES.data_columns,
+    )
+
+
+def test_insert_then_rerun_changes_nothing(conn):
+    with transaction(conn):
+        first = upsert(conn, PRICES, prices((6, 100.0), (7, 101.0)), "sample")
+    loaded_at = conn.execute("select list(_loaded_at order by date) from raw.prices").fetchone()[0]
+    with transaction(conn):
+        again = upsert(conn, PRICES, prices((6, 100.0), (7, 101.0)), "sample")
+    assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    assert conn.execute("select list(_loaded_at order by date) from raw.prices").fetchone()[0] == loaded_at
+
+
+def test_a_corrected_value_replaces_its_row_only(conn):
+    with transaction(conn):
+        upsert(conn, PRICES, prices((6, 100.0), (7, 101.0)), "sample")
+    with transaction(conn):
+        result = upsert(conn, PRICES, prices((7, 101.5), (8, 102.0)), "yahoo")
+    assert (result.inserted, result.updated, result.unchanged) == (1, 1, 0)
+    rows = conn.execute("select day(date), close, _source from raw.prices order by date").fetchall()
+    assert rows == [(6, 100.0, "sample"), (7, 101.5, "yahoo"), (8, 102.0, "yahoo")]
+
+
+def test_a_null_key_part_still_identifies_its_row(conn):
+    statement = pd.DataFrame(
+        [{"symbol": "BABA", "statement": "income", "period_type": "annual", "fiscal_period": "FY2025",
+          "period_start": date(2024, 4, 1), "period_end": date(2025, 3, 31), "filed_date": None,
+          "line_item": "revenue", "value": 996_347e6, "currency": "CNY", "unit": "amount"}],  # fmt: skip
+        columns=FINANCIAL_STATEMENTS.data_columns,
+    )
+    for _ in range(2):
+        with transaction(conn):
+            upsert(conn, FINANCIAL_STATEMENTS, statement, "sample")
+    assert conn.execute("select count(*) from raw.financial_statements").fetchone()[0] == 1
+
+
+def test_a_failure_inside_the_transaction_leaves_the_old_state(conn):
+    with transaction(conn):
+        upsert(conn, PRICES, prices((6, 100.0)), "sample")
+    with pytest.raises(RuntimeError, match="crash"):
+        with transaction(conn):
+            upsert(conn, PRICES, prices((6, 90.0), (7, 91.0)), "sample")
+            raise RuntimeError("crash after the upsert, before commit")
+    assert conn.execute("select day(date), close from raw.prices").fetchall() == [(6, 100.0)]
+
+
+def test_repeated_keys_in_one_frame_are_refused(conn):
+    with pytest.raises(ValueError, match="repeats keys"):
+        upsert(conn, PRICES, prices((6, 100.0), (6, 100.0)), "sample")
+
+
+def test_a_frame_with_other_columns_is_refused(conn):
+    with pytest.raises(ValueError, match="expected"):
+        upsert(conn, PRICES, prices((6, 100.0)).drop(columns=["adj_close"]), "sample")
