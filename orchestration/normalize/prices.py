@@ -68,36 +68,73 @@ def validate_prices(frame: pd.DataFrame, as_of: date, expected_currency: dict[st
     )
 
 
-def _split_ratio(ratio: float) -> float | None:
-    """The stock-split factor a price ratio between two vintages shows, if it is a clean one."""
-    for n in range(2, 51):
-        for candidate in (float(n), 1.0 / n):
-            if abs(ratio / candidate - 1) < 1e-3:
-                return candidate
-    return None
+# A split shows as a whole-number ratio between two downloads' closes. Between a traded and a
+# dividend-adjusted download the ratio is also off by the dividend factor, so allow that much.
+SPLIT_TOLERANCE = 0.10
+
+
+def _split_ratio(ratio: float) -> float:
+    """The stock-split factor (1.0 for none) nearest to a price ratio between two downloads."""
+    candidates = [1.0] + [float(n) for n in range(2, 51)] + [1.0 / n for n in range(2, 51)]
+    nearest = min(candidates, key=lambda c: abs(ratio / c - 1))
+    return nearest if abs(ratio / nearest - 1) < SPLIT_TOLERANCE else 1.0
+
+
+def _median_ratio(numerator: pd.Series, denominator: pd.Series) -> float | None:
+    """Median of numerator/denominator over their common dates (both indexed by date)."""
+    common = numerator.index.intersection(denominator.index)
+    if common.empty:
+        return None
+    return float((numerator[common] / denominator[common]).median())
+
+
+def _adjusted(frame: pd.DataFrame) -> pd.Series:
+    """A vintage's dividend-adjusted close by date (an adjusted download's close already is one)."""
+    return frame["adj_close"].fillna(frame["close"])
 
 
 def splice_vintages(vintages: list[pd.DataFrame]) -> pd.DataFrame:
-    """Combine downloads of one symbol made at different times into one series.
+    """Combine downloads of one symbol made at different times ("vintages") into one series.
 
-    The newest vintage (latest last date) wins wherever it has data; each older vintage only
-    fills dates before everything already covered. Yahoo restates history for splits, so an older
-    vintage whose closes differ from the newer one's by a clean split ratio on their common dates
-    is rescaled to the newer basis (NVDA's 10:1 split of 2024). Rows keep their own price_basis.
+    - Each day's close (and open, high, low, volume) is the traded one wherever any vintage has
+      it (price_basis raw), newest vintage first; a dividend-adjusted close only fills days no raw
+      vintage covers, and its rows say price_basis adjusted.
+    - Every vintage is restated to the newest vintage's split basis: Yahoo restates history for
+      splits, so an older download differs by a whole-number ratio (NVDA's 10:1 split of 2024).
+    - adj_close is one continuous series on the newest vintage's adjustment basis. An older
+      vintage's adjusted closes differ from it by the factor of the dividends paid between the two
+      downloads, the same on every earlier day, so they are rescaled by the ratio on common days:
+      returns show no step where vintages meet.
     """
-    ordered = sorted((v for v in vintages if len(v)), key=lambda v: v["date"].max(), reverse=True)
-    if not ordered:
+    frames = [v.set_index("date", drop=False).sort_index() for v in vintages if len(v)]
+    if not frames:
         return empty_prices()
-    combined = ordered[0]
-    for older in ordered[1:]:
-        overlap = combined.merge(older, on="date", suffixes=("_new", "_old"))
-        fill = older[older["date"] < combined["date"].min()].copy()
-        if len(overlap) and len(fill):
-            ratio = float((overlap["close_new"] / overlap["close_old"]).median())
-            split = _split_ratio(ratio)
-            if split is not None:
-                for column in ("open", "high", "low", "close", "adj_close"):
-                    fill[column] = fill[column] * split
-                fill["volume"] = fill["volume"] / split
-        combined = pd.concat([fill, combined], ignore_index=True)
-    return combined.sort_values("date", ignore_index=True)
+    frames.sort(key=lambda v: v.index.max(), reverse=True)
+    newest = frames[0]
+
+    restated = []
+    for frame in frames:
+        frame = frame.copy()
+        ratio = _median_ratio(newest["close"], frame["close"])
+        split = _split_ratio(ratio) if ratio is not None else 1.0
+        if split != 1.0:
+            for column in ("open", "high", "low", "close", "adj_close"):
+                frame[column] = frame[column] * split
+            frame["volume"] = frame["volume"] / split
+        restated.append(frame)
+
+    # Traded closes first (newest raw vintage first), then adjusted-only vintages.
+    by_priority = sorted(restated, key=lambda v: v["price_basis"].iloc[0] == "adjusted")
+    combined = by_priority[0]
+    for frame in by_priority[1:]:
+        combined = pd.concat([combined, frame[~frame.index.isin(combined.index)]])
+    combined = combined.sort_index()
+
+    adjusted = _adjusted(restated[0])
+    for frame in restated[1:]:
+        older = _adjusted(frame)
+        ratio = _median_ratio(adjusted, older)
+        older = older * (ratio if ratio is not None else 1.0)
+        adjusted = pd.concat([adjusted, older[~older.index.isin(adjusted.index)]]).sort_index()
+    combined["adj_close"] = adjusted.reindex(combined.index).to_numpy()
+    return combined.reset_index(drop=True)

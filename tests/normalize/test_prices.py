@@ -83,9 +83,12 @@ def test_splice_rescales_an_older_vintage_by_a_clean_split_ratio():
     assert spliced["volume"].tolist() == [1000.0 * 10, 1000.0, 1000.0, 1000.0]
 
 
-def test_splice_prefers_the_newest_vintage_and_keeps_each_rows_basis():
+def test_splice_keeps_traded_closes_and_one_continuous_adjusted_series():
+    # A traded (raw) download, and a newer dividend-adjusted one that is 99/102 of it on their common day.
     raw = vintage({"2020-12-30": 100.0, "2020-12-31": 101.0, "2021-01-04": 102.0})
     adjusted = vintage({"2021-01-04": 99.0, "2021-01-05": 98.0}, basis="adjusted")
     spliced = splice_vintages([adjusted, raw])
-    assert spliced["close"].tolist() == [100.0, 101.0, 99.0, 98.0]  # 3% apart is no split: no rescale
-    assert spliced["price_basis"].tolist() == ["raw", "raw", "adjusted", "adjusted"]
+    assert spliced["close"].tolist() == [100.0, 101.0, 102.0, 98.0]  # traded wherever known; 3% is no split
+    assert spliced["price_basis"].tolist() == ["raw", "raw", "raw", "adjusted"]
+    factor = 99.0 / 102.0  # the dividends paid between the two downloads
+    assert spliced["adj_close"].tolist() == pytest.approx([100.0 * factor, 101.0 * factor, 99.0, 98.0])
