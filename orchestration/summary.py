@@ -15,12 +15,15 @@ TABLES = [
     ("marts", "bridge_company_peer_group", None),
     ("marts", "dim_listing", None),
     ("marts", "fct_valuation_daily", "date"),
+    ("marts", "mart_peer_valuation", "as_of_date"),
+    ("marts", "mart_relative_performance", "as_of_date"),
+    ("marts", "mart_capex", "fiscal_period_end"),
 ]
 
 LATEST_MARKET_CAPS = """
     with latest as (
         select
-            company_id, symbol, date, market_cap_usd, shares_basis,
+            company_id, symbol, date, market_cap_usd, pe_ttm, shares_basis,
             row_number() over (partition by company_id order by date desc, symbol) as recency
         from marts.fct_valuation_daily
         where market_cap_usd is not null
@@ -31,6 +34,7 @@ LATEST_MARKET_CAPS = """
         latest.symbol,
         latest.date,
         latest.market_cap_usd,
+        latest.pe_ttm,
         latest.shares_basis
     from marts.dim_company as company
     left join latest on company.company_id = latest.company_id and latest.recency = 1
@@ -48,12 +52,13 @@ def summarize(conn: duckdb.DuckDBPyConnection) -> str:
             span = f"{first} .. {last}"
         lines.append(f"{schema + '.' + table:<32}{rows:>10,}  {span}")
     lines += ["", "Latest market cap of each company (USD)", ""]
-    lines.append(f"{'company':<34}{'listing':<9}{'date':<12}{'market cap (USD bn)':>20}  share count basis")
-    for _, name, symbol, day, market_cap_usd, basis in conn.execute(LATEST_MARKET_CAPS).fetchall():
+    lines.append(f"{'company':<34}{'listing':<9}{'date':<12}{'market cap (USD bn)':>20}{'P/E ttm':>9}  share count basis")
+    for _, name, symbol, day, market_cap_usd, pe_ttm, basis in conn.execute(LATEST_MARKET_CAPS).fetchall():
         if market_cap_usd is None:
-            lines.append(f"{name:<34}{'-':<9}{'-':<12}{'null':>20}  no share count in the data")
+            lines.append(f"{name:<34}{'-':<9}{'-':<12}{'null':>20}{'-':>9}  no share count in the data")
         else:
-            lines.append(f"{name:<34}{symbol:<9}{str(day):<12}{market_cap_usd / 1e9:>20,.1f}  {basis}")
+            pe = f"{pe_ttm:.1f}" if pe_ttm is not None else "null"
+            lines.append(f"{name:<34}{symbol:<9}{str(day):<12}{market_cap_usd / 1e9:>20,.1f}{pe:>9}  {basis}")
     return "\n".join(lines)
 
 

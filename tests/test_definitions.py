@@ -13,10 +13,12 @@ EXPECTED_ASSETS = {
     "staging": ["staging/stg_company_profiles", "staging/stg_financial_statements", "staging/stg_prices",
                 "staging/stg_rejected_rows", "staging/stg_universe_benchmarks", "staging/stg_universe_companies",
                 "staging/stg_universe_fx_pairs", "staging/stg_universe_listings", "staging/stg_universe_peer_groups"],
-    "intermediate": ["intermediate/int_financial_metrics", "intermediate/int_fx_rates_daily",
+    "intermediate": ["intermediate/int_financial_metrics", "intermediate/int_fundamentals_point_in_time",
+                     "intermediate/int_fundamentals_ttm", "intermediate/int_fx_rates_daily",
                      "intermediate/int_share_counts_point_in_time"],
     "marts": ["marts/bridge_company_peer_group", "marts/dim_company", "marts/dim_listing",
-              "marts/fct_valuation_daily"],
+              "marts/fct_valuation_daily", "marts/mart_capex", "marts/mart_peer_valuation",
+              "marts/mart_relative_performance"],
 }  # fmt: skip
 
 
@@ -40,6 +42,7 @@ def test_dbt_tests_are_asset_checks_on_the_marts():
     checks = {(key.asset_key.to_user_string(), key.name) for key in defs.resolve_asset_graph().asset_check_keys}
     assert ("marts/fct_valuation_daily", "unique_combination_fct_valuation_daily_symbol__date") in checks
     assert ("marts/dim_listing", "unique_dim_listing_symbol") in checks
+    assert ("marts/fct_valuation_daily", "market_cap_jumps_without_a_split") in checks
 
 
 def test_the_dagster_cli_loads_the_same_definitions(tmp_path):

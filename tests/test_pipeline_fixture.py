@@ -72,7 +72,7 @@ def test_fx_is_carried_forward_never_backward(fixture_warehouse):
             "where currency = 'HKD' and rate_date between '2025-01-05' and '2025-01-09'",
         )
     )
-    assert date(2025, 1, 5) not in rates  # no earlier quote to carry: the calendar starts at the first quote
+    assert rates[date(2025, 1, 5)] is None  # no earlier HKD quote to carry forward: null, not the next one
     assert rates[date(2025, 1, 8)] == 7.80  # from 2025-01-07, not 7.81 from 2025-01-09
     assert rates[date(2025, 1, 9)] == 7.81
 
@@ -92,10 +92,10 @@ def test_bad_rows_land_in_rejected_rows_and_nowhere_else(fixture_warehouse):
 
 
 def test_row_counts_of_every_layer(fixture_warehouse):
-    # 5 ACME + 5 DRGN + 5 9999.HK + 3 index + 9 FX rows; the ACME row with negative volume is rejected
-    assert query(fixture_warehouse, "select count(*) from raw.prices") == [(5 + 5 + 5 + 3 + 9,)]
-    assert query(fixture_warehouse, "select count(*) from raw.financial_statements") == [(5,)]
-    assert query(fixture_warehouse, "select count(*) from marts.fct_valuation_daily") == [(15,)]
+    # 5 ACME + 6 DRGN + 5 9999.HK + 4 index + 14 FX rows; the ACME row with negative volume is rejected
+    assert query(fixture_warehouse, "select count(*) from raw.prices") == [(5 + 6 + 5 + 4 + 14,)]
+    assert query(fixture_warehouse, "select count(*) from raw.financial_statements") == [(45,)]
+    assert query(fixture_warehouse, "select count(*) from marts.fct_valuation_daily") == [(16,)]
     assert query(fixture_warehouse, "select count(*) from marts.dim_listing") == [(3,)]
     assert query(fixture_warehouse, "select company_id, peer_group from marts.bridge_company_peer_group order by 1") == [
         ("acme", "us_megacap_tech"),
@@ -127,4 +127,4 @@ def test_running_twice_changes_nothing(tmp_path):
     )
     assert prices_metadata["rows_inserted"].value == 0
     assert prices_metadata["rows_updated"].value == 0
-    assert prices_metadata["rows_unchanged"].value == 27
+    assert prices_metadata["rows_unchanged"].value == 34

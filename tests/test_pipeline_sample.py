@@ -96,3 +96,29 @@ def test_every_price_file_row_is_loaded_or_rejected(sample_warehouse, sample_dir
         with open(path, newline="") as handle:
             pairs.update((row["ticker"], row["date"]) for row in csv.DictReader(handle) if row["ticker"] in symbols)
     assert loaded + rejected == len(pairs)
+
+
+def test_alibaba_listings_give_the_same_usd_market_cap(sample_warehouse, capsys):
+    # Same company, same share count: BABA (8 shares per ADS, USD) and 9988.HK (1 share, HKD at the
+    # day's USDHKD) must agree but for the market's own gap. HKEX closes 12-13 hours before NYSE on
+    # the same date, so a single day can differ by the news of those hours (up to ~15% in Nov 2020);
+    # across days where both closes are traded (not dividend-adjusted) the gap centres on zero.
+    # A wrong ADS ratio or FX direction would be off by a factor of about 8 or 60.
+    diffs = [
+        d
+        for (d,) in query(
+            sample_warehouse,
+            "select a.market_cap_usd / h.market_cap_usd - 1 from marts.fct_valuation_daily as a "
+            "join marts.fct_valuation_daily as h on a.date = h.date and a.symbol = 'BABA' and h.symbol = '9988.HK' "
+            "where a.price_basis = 'raw' and h.price_basis = 'raw' and a.market_cap_usd is not null",
+        )
+    ]
+    diffs.sort()
+    median = diffs[len(diffs) // 2]
+    mean = sum(diffs) / len(diffs)
+    within_1pct = sum(abs(d) <= 0.01 for d in diffs)
+    with capsys.disabled():
+        print(f"\nBABA vs 9988.HK USD market cap on {len(diffs)} common trading days with traded closes: "
+              f"median {median:+.3%}, mean {mean:+.3%}, {within_1pct} days within 1%")  # fmt: skip
+    assert len(diffs) > 750
+    assert abs(median) < 0.01 and abs(mean) < 0.01

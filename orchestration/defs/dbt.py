@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster._utils import run_with_concurrent_update_guard  # what dagster-dbt uses for the same job
 
 from orchestration import settings
 
@@ -20,14 +21,32 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
+def _manifest_is_current() -> bool:
+    """True when the manifest is newer than every file of the dbt project."""
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return False
+    target = dbt_project.project_dir / dbt_project.target_path
+    sources = (
+        path
+        for path in dbt_project.project_dir.rglob("*")
+        if path.is_file()
+        and target not in path.parents
+        and not {"logs", "dbt_packages"} & set(path.parts)
+        and not path.name.startswith(".")  # dbt's own .user.yml
+    )
+    return all(path.stat().st_mtime < manifest.stat().st_mtime for path in sources)
+
+
 def _parse_manifest() -> None:
-    dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+    if not _manifest_is_current():
+        dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
 
 
-# `dagster dev` re-parses on every load to pick up model edits; any other loader parses once,
-# when there is no manifest yet, so every entry point sees the same graph.
-if dbt_project.preparer.using_dagster_dev() or not dbt_project.manifest_path.exists():
-    _parse_manifest()
+# A manifest left from an older checkout would describe a different graph than the one dbt
+# builds, so any change to the project re-parses on load. The guard keeps concurrent loaders
+# (the UI's code server and run workers) from writing the manifest at once.
+run_with_concurrent_update_guard(dbt_project.manifest_path, _parse_manifest)
 
 
 class LayerTranslator(DagsterDbtTranslator):

@@ -97,9 +97,12 @@ def raw_universe(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
     }
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
-        replace_table(conn, tables, source="universe.yml")
+        changed = replace_table(conn, tables, source="universe.yml")
     for table, frame in tables.items():
-        yield dg.MaterializeResult(asset_key=UNIVERSE_KEYS[table], metadata={"table_row_count": len(frame)})
+        yield dg.MaterializeResult(
+            asset_key=UNIVERSE_KEYS[table],
+            metadata={"table_row_count": len(frame), "changed": table in changed},
+        )
 
 
 @dg.asset(key=[RAW, "prices"], group_name="raw", deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],

@@ -86,18 +86,33 @@ def upsert(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame
     return UpsertResult(inserted=written - updated, updated=updated, unchanged=len(frame) - written)
 
 
-def replace_table(conn: duckdb.DuckDBPyConnection, tables: dict[RawTable, pd.DataFrame], source: str) -> None:
-    """Replace whole tables (configuration snapshots) in one transaction."""
+def replace_table(conn: duckdb.DuckDBPyConnection, tables: dict[RawTable, pd.DataFrame], source: str) -> list[RawTable]:
+    """Replace whole tables (configuration snapshots) in one transaction; return those that changed.
+
+    A table whose content is already identical is left alone, so its `_loaded_at` says when the
+    configuration last changed and downstream incremental models rebuild only then.
+    """
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    changed = []
     with transaction(conn):
         for table, frame in tables.items():
             _check_columns(table, frame)
             columns = ", ".join(table.data_columns)
             conn.register("incoming_frame", frame)
-            conn.execute(f"delete from {table.qualified}")
-            conn.execute(
-                f"insert into {table.qualified} ({columns}, _source, _loaded_at) "
-                f"select {columns}, ?, ? from incoming_frame",
-                [source, loaded_at],
-            )
+            conn.execute(f"create or replace temp table incoming as select {columns} from {table.qualified} limit 0")
+            conn.execute(f"insert into incoming ({columns}) select {columns} from incoming_frame")
             conn.unregister("incoming_frame")
+            differences = conn.execute(
+                f"select count(*) from ((select {columns} from {table.qualified} except all select * from incoming) "
+                f"union all (select * from incoming except all select {columns} from {table.qualified}))"
+            ).fetchone()[0]
+            if differences:
+                conn.execute(f"delete from {table.qualified}")
+                conn.execute(
+                    f"insert into {table.qualified} ({columns}, _source, _loaded_at) "
+                    f"select {columns}, ?, ? from incoming",
+                    [source, loaded_at],
+                )
+                changed.append(table)
+            conn.execute("drop table incoming")
+    return changed

@@ -47,8 +47,8 @@ def test_start_date_limits_the_rows():
 def test_statements_skip_files_in_another_layout():
     frame = SampleSource(FIXTURE_SNAPSHOT).fetch_statements(["DRGN", "ACME"])
     assert list(frame.columns) == FINANCIAL_STATEMENTS.data_columns
-    # 5 rows in fixture_statements.csv; narrative_quotes.csv is not a statement file
-    assert len(frame) == 5
+    # 45 rows in fixture_statements.csv; narrative_quotes.csv is not a statement file
+    assert len(frame) == 45
 
 
 def test_a_snapshot_without_profiles_gives_an_empty_frame():

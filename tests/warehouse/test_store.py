@@ -81,3 +81,17 @@ def test_repeated_keys_in_one_frame_are_refused(conn):
 def test_a_frame_with_other_columns_is_refused(conn):
     with pytest.raises(ValueError, match="expected"):
         upsert(conn, PRICES, prices((6, 100.0)).drop(columns=["adj_close"]), "sample")
+
+
+def test_replacing_a_table_with_the_same_content_leaves_it_untouched(conn):
+    from orchestration.warehouse import replace_table
+    from orchestration.warehouse.schema import UNIVERSE_FX_PAIRS
+
+    pairs = pd.DataFrame([("USDHKD=X", "USD", "HKD")], columns=UNIVERSE_FX_PAIRS.data_columns)
+    assert replace_table(conn, {UNIVERSE_FX_PAIRS: pairs}, "universe.yml") == [UNIVERSE_FX_PAIRS]
+    loaded_at = conn.execute("select _loaded_at from raw.universe_fx_pairs").fetchall()
+    assert replace_table(conn, {UNIVERSE_FX_PAIRS: pairs}, "universe.yml") == []
+    assert conn.execute("select _loaded_at from raw.universe_fx_pairs").fetchall() == loaded_at
+    more = pd.DataFrame([("USDHKD=X", "USD", "HKD"), ("CNY=X", "USD", "CNY")], columns=UNIVERSE_FX_PAIRS.data_columns)
+    assert replace_table(conn, {UNIVERSE_FX_PAIRS: more}, "universe.yml") == [UNIVERSE_FX_PAIRS]
+    assert conn.execute("select count(*) from raw.universe_fx_pairs").fetchone()[0] == 2

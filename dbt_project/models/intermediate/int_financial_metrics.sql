@@ -35,7 +35,8 @@ mapped as (
         statements.filed_date,
         statements.currency,
         statements.unit,
-        statements.reported_value * metric_map.sign as metric_value
+        statements.reported_value * metric_map.sign as metric_value,
+        statements.loaded_at
     from statements
     inner join metric_map on statements.line_item = metric_map.line_item
     inner join listings on statements.symbol = listings.symbol
@@ -56,7 +57,8 @@ summed as (
         min(fiscal_period) as fiscal_period,
         min(period_start) as period_start,
         sum(metric_value) as metric_value,
-        count(*) as line_items_summed
+        count(*) as line_items_summed,
+        max(loaded_at) as loaded_at
     from mapped
     group by company_id, symbol, metric, period_type, period_end, filed_date, currency, unit
 
@@ -75,18 +77,19 @@ final as (
         filed_date,
         coalesce(
             filed_date,
-            period_end + cast(
+            cast(
                 case period_type
-                    when 'quarterly' then {{ var('fundamentals_lag_days_quarterly') }}
-                    else {{ var('fundamentals_lag_days_annual') }}
-                end as integer
+                    when 'quarterly' then {{ dbt.dateadd('day', var('fundamentals_lag_days_quarterly'), 'period_end') }}
+                    else {{ dbt.dateadd('day', var('fundamentals_lag_days_annual'), 'period_end') }}
+                end as date
             )
         ) as available_from,
         filed_date is null as is_available_from_assumed,
         metric_value,
         currency,
         unit,
-        line_items_summed
+        line_items_summed,
+        loaded_at
     from summed
 
 )

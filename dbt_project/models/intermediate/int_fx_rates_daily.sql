@@ -20,7 +20,8 @@ quotes as (
         case
             when pairs.base_currency = 'USD' then prices.close_price
             else 1.0 / prices.close_price
-        end as units_per_usd
+        end as units_per_usd,
+        prices.loaded_at
     from {{ ref('stg_prices') }} as prices
     inner join usd_pairs as pairs on prices.symbol = pairs.symbol
 
@@ -51,7 +52,8 @@ carried_forward as (
         days.rate_date,
         days.currency,
         quotes.quote_date,
-        quotes.units_per_usd
+        quotes.units_per_usd,
+        quotes.loaded_at
     from calendar_by_currency as days
     asof left join quotes
         on days.currency = quotes.currency
@@ -67,23 +69,24 @@ foreign_currencies as (
         quote_date,
         case
             when rate_date - quote_date <= {{ var('fx_max_carry_forward_days') }} then units_per_usd
-        end as units_per_usd
+        end as units_per_usd,
+        loaded_at
     from carried_forward
 
 ),
 
 us_dollar as (
 
-    select rate_date, 'USD' as currency, rate_date as quote_date, 1.0 as units_per_usd
+    select rate_date, 'USD' as currency, rate_date as quote_date, 1.0 as units_per_usd, null as loaded_at
     from calendar
 
 ),
 
 final as (
 
-    select rate_date, currency, quote_date, units_per_usd from foreign_currencies
+    select rate_date, currency, quote_date, units_per_usd, loaded_at from foreign_currencies
     union all
-    select rate_date, currency, quote_date, units_per_usd from us_dollar
+    select rate_date, currency, quote_date, units_per_usd, loaded_at from us_dollar
 
 )
 

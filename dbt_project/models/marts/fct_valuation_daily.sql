@@ -1,6 +1,26 @@
--- One row per listing and trading day: the close, and the company's market cap in the listing's
--- currency, USD, HKD and CNY. Market cap = ordinary shares known on that day x close / ordinary
--- shares per listing unit, so an ADS and an ordinary-share listing of one company agree.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['symbol', 'date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('stg_universe_listings') }}
+-- depends_on: {{ ref('int_financial_metrics') }}
+
+-- One row per listing and trading day: close, market cap in four currencies, TTM fundamentals as
+-- known that day, and the valuation ratios.
+-- Market cap = ordinary shares known that day x close / ordinary shares per listing unit, so an
+-- ADS and an ordinary-share listing of one company agree. Every amount is converted with the FX
+-- rate of the row's own date.
+--
+-- Incremental: each run rebuilds, per symbol, every day from the earliest date that any of its
+-- inputs changed since the last build (new or corrected prices, newly published fundamentals, FX
+-- quotes, a changed listing), plus the last `valuation_rebuild_lookback_days` days. Every input is
+-- joined as of the row's date (nothing later), so rebuilding a date range alone gives the same
+-- rows as a full refresh.
 
 with
 
@@ -9,6 +29,65 @@ listings as (
     select * from {{ ref('dim_listing') }}
 
 ),
+
+{% if is_incremental() %}
+
+last_build as (
+
+    select max(built_at) as built_at from {{ this }}
+
+),
+
+changes as (
+
+    -- symbols never built, or whose listing configuration changed: their whole history
+    select listings.symbol, date '1900-01-01' as changed_from
+    from listings
+    where listings.symbol not in (select distinct symbol from {{ this }})
+    union all
+    select symbol, date '1900-01-01'
+    from {{ ref('stg_universe_listings') }}
+    where loaded_at > (select built_at from last_build)
+    union all
+    -- the overlap window
+    select symbol, max(date) - {{ var('valuation_rebuild_lookback_days') }}
+    from {{ this }}
+    group by symbol
+    union all
+    -- prices loaded since the last build
+    select symbol, min(trade_date)
+    from {{ ref('stg_prices') }}
+    where loaded_at > (select built_at from last_build)
+    group by symbol
+    union all
+    -- fundamentals loaded since the last build, from the first day they may be used
+    select listings.symbol, min(metrics.available_from)
+    from {{ ref('int_financial_metrics') }} as metrics
+    inner join listings on metrics.company_id = listings.company_id
+    where metrics.loaded_at > (select built_at from last_build)
+    group by listings.symbol
+    union all
+    -- FX quotes loaded since the last build touch every listing
+    select listings.symbol, fx_changes.changed_from
+    from listings
+    cross join (
+        select min(rate_date) as changed_from
+        from {{ ref('int_fx_rates_daily') }}
+        where loaded_at > (select built_at from last_build)
+    ) as fx_changes
+    where fx_changes.changed_from is not null
+
+),
+
+rebuild_from as (
+
+    select symbol, min(changed_from) as rebuild_from
+    from changes
+    group by symbol
+
+),
+
+{% endif %}
 
 listing_prices as (
 
@@ -22,6 +101,11 @@ listing_prices as (
         listings.shares_per_listing_unit
     from {{ ref('stg_prices') }} as prices
     inner join listings on prices.symbol = listings.symbol
+    {% if is_incremental() %}
+    inner join rebuild_from
+        on prices.symbol = rebuild_from.symbol
+        and prices.trade_date >= rebuild_from.rebuild_from
+    {% endif %}
 
 ),
 
@@ -39,28 +123,72 @@ with_shares as (
 
 ),
 
+with_fundamentals as (
+
+    select
+        with_shares.*,
+        fundamentals.fundamentals_period_end,
+        fundamentals.ttm_basis,
+        fundamentals.reporting_currency,
+        fundamentals.eps_currency,
+        fundamentals.ttm_revenue,
+        fundamentals.ttm_net_income,
+        fundamentals.ttm_ebitda,
+        fundamentals.ttm_eps_diluted,
+        fundamentals.total_debt,
+        fundamentals.cash_and_short_term_investments
+    from with_shares
+    asof left join {{ ref('int_fundamentals_point_in_time') }} as fundamentals
+        on with_shares.company_id = fundamentals.company_id
+        and with_shares.trade_date >= fundamentals.known_from
+
+),
+
 fx as (
 
     select rate_date, currency, units_per_usd from {{ ref('int_fx_rates_daily') }}
 
 ),
 
-in_usd as (
+with_fx as (
 
     select
-        with_shares.*,
+        with_fundamentals.*,
         local_fx.units_per_usd as local_per_usd,
         hkd_fx.units_per_usd as hkd_per_usd,
         cny_fx.units_per_usd as cny_per_usd,
-        with_shares.share_count * with_shares.close_price
-            / with_shares.shares_per_listing_unit as market_cap_local
-    from with_shares
+        reporting_fx.units_per_usd as reporting_per_usd,
+        eps_fx.units_per_usd as eps_per_usd
+    from with_fundamentals
     left join fx as local_fx
-        on with_shares.trade_date = local_fx.rate_date and with_shares.trading_currency = local_fx.currency
+        on with_fundamentals.trade_date = local_fx.rate_date
+        and with_fundamentals.trading_currency = local_fx.currency
     left join fx as hkd_fx
-        on with_shares.trade_date = hkd_fx.rate_date and hkd_fx.currency = 'HKD'
+        on with_fundamentals.trade_date = hkd_fx.rate_date and hkd_fx.currency = 'HKD'
     left join fx as cny_fx
-        on with_shares.trade_date = cny_fx.rate_date and cny_fx.currency = 'CNY'
+        on with_fundamentals.trade_date = cny_fx.rate_date and cny_fx.currency = 'CNY'
+    left join fx as reporting_fx
+        on with_fundamentals.trade_date = reporting_fx.rate_date
+        and with_fundamentals.reporting_currency = reporting_fx.currency
+    left join fx as eps_fx
+        on with_fundamentals.trade_date = eps_fx.rate_date
+        and with_fundamentals.eps_currency = eps_fx.currency
+
+),
+
+in_usd as (
+
+    select
+        *,
+        share_count * close_price / shares_per_listing_unit as market_cap_local,
+        share_count * close_price / shares_per_listing_unit / local_per_usd as market_cap_usd,
+        ttm_revenue / reporting_per_usd as ttm_revenue_usd,
+        ttm_net_income / reporting_per_usd as ttm_net_income_usd,
+        ttm_ebitda / reporting_per_usd as ttm_ebitda_usd,
+        (total_debt - cash_and_short_term_investments) / reporting_per_usd as net_debt_usd,
+        -- per listing unit, in the trading currency: EPS per ordinary share x shares per unit
+        ttm_eps_diluted / eps_per_usd * local_per_usd * shares_per_listing_unit as ttm_eps
+    from with_fx
 
 ),
 
@@ -85,15 +213,29 @@ final as (
 
         ---------- market cap; a currency's own listing keeps its exact local figure
         market_cap_local,
-        market_cap_local / local_per_usd as market_cap_usd,
-        case
-            when trading_currency = 'HKD' then market_cap_local
-            else market_cap_local / local_per_usd * hkd_per_usd
-        end as market_cap_hkd,
-        case
-            when trading_currency = 'CNY' then market_cap_local
-            else market_cap_local / local_per_usd * cny_per_usd
-        end as market_cap_cny
+        market_cap_usd,
+        case when trading_currency = 'HKD' then market_cap_local else market_cap_usd * hkd_per_usd end
+            as market_cap_hkd,
+        case when trading_currency = 'CNY' then market_cap_local else market_cap_usd * cny_per_usd end
+            as market_cap_cny,
+
+        ---------- fundamentals known on this date, converted at this date's rate
+        ttm_revenue_usd,
+        ttm_net_income_usd,
+        ttm_ebitda_usd,
+        net_debt_usd,
+        market_cap_usd + net_debt_usd as enterprise_value_usd,
+        ttm_eps,
+
+        ---------- ratios: null where the denominator is not positive
+        case when ttm_eps > 0 then close_price / ttm_eps end as pe_ttm,
+        case when ttm_revenue_usd > 0 then market_cap_usd / ttm_revenue_usd end as ps_ttm,
+        case when ttm_ebitda_usd > 0 then (market_cap_usd + net_debt_usd) / ttm_ebitda_usd end as ev_ebitda_ttm,
+        fundamentals_period_end,
+        ttm_basis,
+
+        ---------- bookkeeping
+        timezone('UTC', current_timestamp) as built_at
 
     from in_usd
 

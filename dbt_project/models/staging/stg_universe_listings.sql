@@ -22,7 +22,10 @@ renamed as (
 
         ---------- share class
         cast(shares_per_listing_unit as double) as shares_per_listing_unit,
-        cast(is_primary as boolean) as is_primary
+        cast(is_primary as boolean) as is_primary,
+
+        ---------- bookkeeping
+        _loaded_at as loaded_at
 
     from source
 

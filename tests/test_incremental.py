@@ -1,0 +1,62 @@
+"""fct_valuation_daily is incremental: a daily run rebuilds only what changed, and gives the same
+rows as a full rebuild."""
+
+import shutil
+from datetime import date
+
+import pytest
+
+from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, query, run_pipeline
+
+COLUMNS = "* exclude (built_at)"
+
+NEW_PRICES = """2025-01-13,ACME,USD,104,106,103,105,105,1000,,,raw,fixture
+2025-01-13,DRGN,USD,81,84,80,83,83,500,,,raw,fixture
+"""
+NEW_FX = """2025-01-13,USDHKD=X,HKD_per_USD,7.83,7.83,7.83,7.83,7.83,0,,,fx,fixture
+2025-01-13,CNY=X,CNY_per_USD,7.35,7.35,7.35,7.35,7.35,0,,,fx,fixture
+"""
+# ACME's missing quarter, published late (filed 2025-01-07, loaded only on the second run)
+LATE_QUARTER = "ACME,Q4 FY2024,quarterly,2024-07-01,2024-09-30,2025-01-07,revenue,540,USD,million,revenue,fixture\n"
+
+
+def next_day_snapshot(tmp_path):
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(FIXTURE_SNAPSHOT, snapshot)
+    with open(snapshot / "prices" / "us_fixture.csv", "a") as f:
+        f.write(NEW_PRICES)
+    with open(snapshot / "prices" / "fx_fixture.csv", "a") as f:
+        f.write(NEW_FX)
+    with open(snapshot / "fundamentals" / "fixture_statements.csv", "a") as f:
+        f.write(LATE_QUARTER)
+    return snapshot
+
+
+def test_daily_incremental_run_equals_a_full_rebuild(tmp_path, monkeypatch):
+    monkeypatch.setenv("VALUATION_REBUILD_LOOKBACK_DAYS", "2")
+    daily = tmp_path / "daily.duckdb"
+    run_pipeline(daily, FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, as_of="2025-01-31")
+    built_before = dict(query(daily, "select symbol || ' ' || date, built_at from marts.fct_valuation_daily"))
+
+    snapshot = next_day_snapshot(tmp_path)
+    run_pipeline(daily, snapshot, FIXTURE_UNIVERSE, as_of="2025-01-31")
+    full = tmp_path / "full.duckdb"
+    run_pipeline(full, snapshot, FIXTURE_UNIVERSE, as_of="2025-01-31")
+
+    order = " order by symbol, date"
+    assert query(daily, f"select {COLUMNS} from marts.fct_valuation_daily{order}") == query(
+        full, f"select {COLUMNS} from marts.fct_valuation_daily{order}"
+    )
+    built_after = dict(query(daily, "select symbol || ' ' || date, built_at from marts.fct_valuation_daily"))
+    # DRGN and 9999.HK: only the overlap window (from 2025-01-10 - 2 days) and the new day were rebuilt
+    assert built_after["DRGN 2025-01-07"] == built_before["DRGN 2025-01-07"]
+    assert built_after["DRGN 2025-01-08"] != built_before["DRGN 2025-01-08"]
+    assert built_after["9999.HK 2025-01-06"] == built_before["9999.HK 2025-01-06"]
+    # ACME: the late quarter is usable from 2025-01-07, so its rows are rebuilt from there
+    assert built_after["ACME 2025-01-06"] == built_before["ACME 2025-01-06"]
+    assert built_after["ACME 2025-01-07"] != built_before["ACME 2025-01-07"]
+    # ... and now has a complete TTM: 500 + 520 + 540 + 560 million
+    assert query(daily, "select ttm_revenue_usd from marts.fct_valuation_daily where symbol = 'ACME' and date = '2025-01-07'") == [
+        (pytest.approx((500 + 520 + 540 + 560) * 1e6),)
+    ]
+    assert query(daily, "select count(*) from marts.fct_valuation_daily where date = ?", [date(2025, 1, 13)]) == [(2,)]
