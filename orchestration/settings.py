@@ -5,6 +5,7 @@ VALUATION_SAMPLE_DIR  snapshot directory replayed by the sample source
 VALUATION_WAREHOUSE   the DuckDB file the pipeline writes (dbt's profile reads the same variable)
 VALUATION_UNIVERSE    universe.yml
 VALUATION_AS_OF       evaluate "as of" this date (YYYY-MM-DD) instead of today
+VALUATION_RECORD_DIR  yahoo source: also record what Yahoo returned there (snapshot layout)
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def source_name() -> str | None:
 
 def sample_dir() -> str | None:
     return os.environ.get("VALUATION_SAMPLE_DIR") or None
+
+
+def record_dir() -> str | None:
+    return os.environ.get("VALUATION_RECORD_DIR") or None
 
 
 def as_of_date() -> date:

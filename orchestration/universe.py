@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from orchestration.sources.base import Instrument
+
 SYMBOL_PATTERN = re.compile(r"^[A-Z0-9.^=-]+$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
@@ -114,6 +116,14 @@ class Universe(_Strict):
             [listing.symbol for _, listing in self.listings]
             + [benchmark.symbol for benchmark in self.benchmarks]
             + [pair.symbol for pair in self.fx_pairs]
+        )
+
+    def instruments(self) -> list[Instrument]:
+        """Every price series with the unit its prices are quoted in."""
+        return (
+            [Instrument(listing.symbol, listing.currency, "raw") for _, listing in self.listings]
+            + [Instrument(benchmark.symbol, "index_points", "index") for benchmark in self.benchmarks]
+            + [Instrument(pair.symbol, f"{pair.quote_currency}_per_{pair.base_currency}", "fx") for pair in self.fx_pairs]
         )
 
     @property

@@ -1,20 +1,26 @@
-"""Thin ingest assets: fetch from the source, validate, upsert, report."""
+"""Thin ingest assets: decide what to fetch, fetch, validate, upsert, report."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timezone
 
 import dagster as dg
+import duckdb
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from orchestration import settings
 from orchestration.defs.resources import MarketDataResource
+from orchestration.ingest_policy import StatementsFetch, price_starts, statements_due
 from orchestration.normalize import Validated, validate_prices, validate_profiles, validate_statements
+from orchestration.normalize.statements import empty_statements
+from orchestration.sources import Fetched
 from orchestration.universe import Universe, load_universe
 from orchestration.warehouse import ensure_raw_schema, replace_table, transaction, upsert
 from orchestration.warehouse.schema import (
     COMPANY_PROFILES,
+    FETCH_LOG,
     FINANCIAL_STATEMENTS,
     PRICES,
     REJECTED_ROWS,
@@ -28,42 +34,98 @@ from orchestration.warehouse.schema import (
 )
 
 RAW = "raw"
-
-
-def _load(conn, table: RawTable, validated: Validated, source: str, date_column: str) -> dict:
-    """Upsert good rows and rejects in one transaction; return materialization metadata."""
-    with transaction(conn):
-        result = upsert(conn, table, validated.rows, source)
-        upsert(conn, REJECTED_ROWS, validated.rejected, source)
-    rows = validated.rows
-    metadata = {
-        "source": source,
-        "rows_received": len(rows) + len(validated.rejected),
-        "rows_inserted": result.inserted,
-        "rows_updated": result.updated,
-        "rows_unchanged": result.unchanged,
-        "rows_rejected": len(validated.rejected),
-        "table_row_count": conn.execute(f"select count(*) from {table.qualified}").fetchone()[0],
-        "symbols": int(rows["symbol"].nunique()) if len(rows) else 0,
-    }
-    if len(rows):
-        metadata["first_date"] = str(min(rows[date_column]))
-        metadata["last_date"] = str(max(rows[date_column]))
-    if len(validated.rejected):
-        metadata["rejected_by_reason"] = validated.rejected.groupby("reason").size().to_dict()
-    return metadata
+FETCH_COMPLETE = "fetch_complete"
+UNIVERSE_KEYS = {table: dg.AssetKey([RAW, table.name]) for table in UNIVERSE_TABLES}
 
 
 def _universe() -> Universe:
     return load_universe(settings.universe_path())
 
 
-UNIVERSE_KEYS = {table: dg.AssetKey([RAW, table.name]) for table in UNIVERSE_TABLES}
+def _fetch_log(dataset: str, symbols: list[str], fetched: Fetched, source: str) -> pd.DataFrame:
+    """One row per symbol asked for: ok, or failed with the source's reason."""
+    fetched_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    rows = [
+        (
+            symbol,
+            dataset,
+            fetched_at,
+            source,
+            "failed" if symbol in fetched.failures else "ok",
+            fetched.failures.get(symbol),
+            fetched.next_update.get(symbol),
+            fetched.last_update.get(symbol),
+        )
+        for symbol in dict.fromkeys(symbols)
+    ]
+    return pd.DataFrame(rows, columns=FETCH_LOG.data_columns)
+
+
+def _load(
+    conn: duckdb.DuckDBPyConnection,
+    table: RawTable,
+    validated: Validated,
+    fetch_log: pd.DataFrame,
+    fetched: Fetched,
+    source: str,
+    date_column: str,
+) -> dict:
+    """Upsert good rows, rejects and the fetch log in one transaction; return the metadata."""
+    with transaction(conn):
+        result = upsert(conn, table, validated.rows, source)
+        upsert(conn, REJECTED_ROWS, validated.rejected, source)
+        upsert(conn, FETCH_LOG, fetch_log, source)
+    rows = validated.rows
+    metadata: dict = {
+        "source": source,
+        "requests": fetched.requests,
+        "rows_received": len(rows) + len(validated.rejected),
+        "rows_inserted": result.inserted,
+        "rows_updated": result.updated,
+        "rows_unchanged": result.unchanged,
+        "rows_rejected": len(validated.rejected),
+        "table_row_count": conn.execute(f"select count(*) from {table.qualified}").fetchone()[0],
+        "symbols_loaded": int(rows["symbol"].nunique()) if len(rows) else 0,
+        "symbols_failed": len(fetched.failures),
+    }
+    if len(rows):
+        metadata["first_date"] = str(min(rows[date_column]))
+        metadata["last_date"] = str(max(rows[date_column]))
+    if len(validated.rejected):
+        metadata["rejected_by_reason"] = validated.rejected.groupby("reason").size().to_dict()
+    if fetched.failures:
+        metadata["failures"] = dict(sorted(fetched.failures.items()))
+    if fetched.warnings:
+        metadata["warnings"] = fetched.warnings
+    return metadata
+
+
+def _fetch_check(asset_key: dg.AssetKey, fetched: Fetched, asked: int) -> dg.AssetCheckResult:
+    """Partial success is visible: good symbols are loaded, the failed ones fail this check."""
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=FETCH_COMPLETE,
+        passed=not fetched.failures,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "symbols_asked": asked,
+            "symbols_failed": len(fetched.failures),
+            "failures": dict(sorted(fetched.failures.items())) or "none",
+        },
+    )
+
+
+def _fetch_check_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        FETCH_COMPLETE,
+        asset=key,
+        description="Every symbol asked for was fetched; failures are listed (the rest still loads).",
+    )
 
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(key, group_name="raw", description=f"{table.qualified}: from universe.yml, replaced whole on each run.")
+        dg.AssetSpec(key, group_name="raw", description=f"{table.qualified}: from universe.yml, replaced when it changes.")
         for table, key in UNIVERSE_KEYS.items()
     ],
     name="raw_universe",
@@ -94,7 +156,7 @@ def raw_universe(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
             [(p.symbol, p.base_currency, p.quote_currency) for p in universe.fx_pairs],
             columns=UNIVERSE_FX_PAIRS.data_columns,
         ),
-    }
+    }  # fmt: skip
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
         changed = replace_table(conn, tables, source="universe.yml")
@@ -105,47 +167,92 @@ def raw_universe(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
         )
 
 
-@dg.asset(key=[RAW, "prices"], group_name="raw", deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
-          description="Daily bars of listings, benchmarks and FX pairs: traded close and adjusted close.")
+PRICES_KEY = dg.AssetKey([RAW, "prices"])
+PROFILES_KEY = dg.AssetKey([RAW, "company_profiles"])
+STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
+
+
+@dg.asset(
+    key=PRICES_KEY,
+    group_name="raw",
+    deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
+    check_specs=[_fetch_check_spec(PRICES_KEY)],
+    description="Daily bars of listings, benchmarks and FX pairs: traded close and adjusted close. "
+    "Incremental per symbol (last loaded date minus an overlap); a new symbol gets its full history.",
+)
 def raw_prices(duckdb: DuckDBResource, market_data: MarketDataResource) -> dg.MaterializeResult:
     universe = _universe()
     source = market_data.get_source()
-    frame = source.fetch_prices(universe.price_symbols)
-    currencies = {listing.symbol: listing.currency for _, listing in universe.listings}
-    validated = validate_prices(frame, settings.as_of_date(), currencies)
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
-        metadata = _load(conn, PRICES, validated, source.name, "date")
-    missing = sorted(set(universe.price_symbols) - set(validated.rows["symbol"]))
-    metadata["symbols_without_data"] = ", ".join(missing) or "none"
-    return dg.MaterializeResult(metadata=metadata)
+        watermarks = dict(conn.execute("select symbol, max(date) from raw.prices group by symbol").fetchall())
+    # A snapshot replays whole at no cost; a live source is asked only for what is new.
+    starts = {} if source.fetches_are_free else price_starts(universe.price_symbols, watermarks, market_data.price_overlap_days)
+    fetched = source.fetch_prices(universe.instruments(), starts)
+    currencies = {listing.symbol: listing.currency for _, listing in universe.listings}
+    validated = validate_prices(fetched.frame, settings.as_of_date(), currencies)
+    fetch_log = _fetch_log("prices", universe.price_symbols, fetched, source.name)
+    with duckdb.get_connection() as conn:
+        metadata = _load(conn, PRICES, validated, fetch_log, fetched, source.name, "date")
+    metadata["symbols_new"] = sum(1 for start in starts.values() if start is None)
+    return dg.MaterializeResult(metadata=metadata, check_results=[_fetch_check(PRICES_KEY, fetched, len(universe.price_symbols))])
 
 
-@dg.asset(key=[RAW, "company_profiles"], group_name="raw", deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
-          description="Daily snapshot of each listing's profile (a subset of Yahoo's Ticker.info); history accumulates.")
+@dg.asset(
+    key=PROFILES_KEY,
+    group_name="raw",
+    deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
+    check_specs=[_fetch_check_spec(PROFILES_KEY)],
+    description="Daily snapshot of each listing's profile (a subset of Yahoo's Ticker.info); history accumulates.",
+)
 def raw_company_profiles(duckdb: DuckDBResource, market_data: MarketDataResource) -> dg.MaterializeResult:
     universe = _universe()
     source = market_data.get_source()
     as_of = settings.as_of_date()
-    frame = source.fetch_profiles([listing.symbol for _, listing in universe.listings], as_of)
-    validated = validate_profiles(frame, as_of)
+    symbols = [listing.symbol for _, listing in universe.listings]
+    fetched = source.fetch_profiles(symbols, as_of)
+    validated = validate_profiles(fetched.frame, as_of)
+    fetch_log = _fetch_log("company_profiles", symbols, fetched, source.name)
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
-        metadata = _load(conn, COMPANY_PROFILES, validated, source.name, "snapshot_date")
-    return dg.MaterializeResult(metadata=metadata)
+        metadata = _load(conn, COMPANY_PROFILES, validated, fetch_log, fetched, source.name, "snapshot_date")
+    return dg.MaterializeResult(metadata=metadata, check_results=[_fetch_check(PROFILES_KEY, fetched, len(symbols))])
 
 
-@dg.asset(key=[RAW, "financial_statements"], group_name="raw", deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
-          description="Income, balance and cash-flow statements, long; every filing's version is kept.")
+def _last_statement_fetches(conn: duckdb.DuckDBPyConnection) -> dict[str, StatementsFetch]:
+    rows = conn.execute(
+        "select symbol, max_by(fetched_at, fetched_at), max_by(next_release, fetched_at), "
+        "max_by(last_release, fetched_at) from raw.fetch_log "
+        "where dataset = 'financial_statements' and status = 'ok' group by symbol"
+    ).fetchall()
+    return {symbol: StatementsFetch(at.date(), next_release, last_release) for symbol, at, next_release, last_release in rows}
+
+
+@dg.asset(
+    key=STATEMENTS_KEY,
+    group_name="raw",
+    deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
+    check_specs=[_fetch_check_spec(STATEMENTS_KEY)],
+    description="Income, balance and cash-flow statements, long; every filing's version is kept. "
+    "Fetched from a live source only when they can have changed (first run, an earnings date passed, or too old).",
+)
 def raw_financial_statements(duckdb: DuckDBResource, market_data: MarketDataResource) -> dg.MaterializeResult:
     universe = _universe()
     source = market_data.get_source()
-    frame = source.fetch_statements(universe.fundamentals_symbols)
-    validated = validate_statements(frame, settings.as_of_date())
+    as_of = settings.as_of_date()
+    symbols = universe.fundamentals_symbols
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
-        metadata = _load(conn, FINANCIAL_STATEMENTS, validated, source.name, "period_end")
-    return dg.MaterializeResult(metadata=metadata)
+        last_fetches = _last_statement_fetches(conn)
+    due = symbols if source.fetches_are_free else statements_due(symbols, last_fetches, as_of, market_data.fundamentals_max_age_days)
+    fetched = source.fetch_statements(due) if due else Fetched(empty_statements())
+    validated = validate_statements(fetched.frame, as_of)
+    fetch_log = _fetch_log("financial_statements", due, fetched, source.name)
+    with duckdb.get_connection() as conn:
+        metadata = _load(conn, FINANCIAL_STATEMENTS, validated, fetch_log, fetched, source.name, "period_end")
+    metadata["symbols_due"] = len(due)
+    metadata["symbols_not_due"] = len(symbols) - len(due)
+    return dg.MaterializeResult(metadata=metadata, check_results=[_fetch_check(STATEMENTS_KEY, fetched, len(due))])
 
 
 raw_assets = [raw_universe, raw_prices, raw_company_profiles, raw_financial_statements]

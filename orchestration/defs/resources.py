@@ -8,16 +8,34 @@ from pydantic import Field
 
 from orchestration import settings
 from orchestration.sources import MarketDataSource, make_source
+from orchestration.sources.yahoo import YahooSettings
 
 
 class MarketDataResource(ConfigurableResource):
-    """Which source feeds the raw layer. Unset fields fall back to VALUATION_SOURCE / VALUATION_SAMPLE_DIR."""
+    """Which source feeds the raw layer, and how hard it may be asked.
 
-    source: str | None = Field(default=None, description="sample or yahoo; no default, no fallback")
-    sample_dir: str | None = Field(default=None, description="snapshot directory for the sample source")
+    Unset `source` / `sample_dir` / `record_dir` fall back to VALUATION_SOURCE /
+    VALUATION_SAMPLE_DIR / VALUATION_RECORD_DIR. There is no default source and no fallback.
+    """
+
+    source: str | None = Field(default=None, description="sample or yahoo")
+    sample_dir: str | None = Field(default=None, description="snapshot directory the sample source replays")
+    record_dir: str | None = Field(default=None, description="yahoo: also write what Yahoo returned here, in the snapshot layout")
+    batch_size: int = Field(default=50, description="yahoo: symbols per yf.download call")
+    request_budget: int = Field(default=20_000, description="yahoo: HTTP requests one asset may make in a run")
+    price_overlap_days: int = Field(default=5, description="yahoo: days re-fetched before each symbol's last loaded date")
+    fundamentals_max_age_days: int = Field(default=30, description="yahoo: re-fetch statements at least this often")
 
     def get_source(self) -> MarketDataSource:
-        return make_source(self.source or settings.source_name(), self.sample_dir or settings.sample_dir())
+        return make_source(
+            self.source or settings.source_name(),
+            self.sample_dir or settings.sample_dir(),
+            YahooSettings(
+                batch_size=self.batch_size,
+                request_budget=self.request_budget,
+                record_dir=self.record_dir or settings.record_dir(),
+            ),
+        )
 
 
 def warehouse_resource() -> DuckDBResource:

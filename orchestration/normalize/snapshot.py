@@ -80,12 +80,16 @@ def statements_from_snapshot(frame: pd.DataFrame) -> pd.DataFrame:
     for record in frame.to_dict(orient="records"):
         value, unit = _scaled(record["value"], record.get("unit") or "")
         fiscal_period = record["fiscal_period"] or ""
+        period_type = record["period_type"]
+        if period_type not in ("quarterly", "annual"):
+            # Balance-sheet instants belong to the quarter or year their fiscal period names.
+            period_type = "quarterly" if fiscal_period.startswith("Q") else "annual"
         rows.append(
             {
                 "symbol": record["company_ticker"],
-                "statement": _statement_of(record["line_item"], record["period_type"]),
-                # Balance-sheet instants belong to the quarter or year their fiscal period names.
-                "period_type": "quarterly" if fiscal_period.startswith("Q") else "annual",
+                # A recorded Yahoo run names the statement; the market sample leaves it to us.
+                "statement": record.get("statement") or _statement_of(record["line_item"], record["period_type"]),
+                "period_type": period_type,
                 "fiscal_period": fiscal_period or None,
                 "period_start": record["period_start"] or None,
                 "period_end": record["period_end"],

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from orchestration.sources.base import MarketDataSource, SourceError
+from orchestration.sources.base import Fetched, Instrument, MarketDataSource, SourceError
 from orchestration.sources.sample import SampleSource
-from orchestration.sources.yahoo import YahooSource
+from orchestration.sources.yahoo import YahooSettings, YahooSource
 
 SOURCE_NAMES = ("sample", "yahoo")
 
 
-def make_source(name: str | None, sample_dir: str | None = None) -> MarketDataSource:
+def make_source(
+    name: str | None, sample_dir: str | None = None, yahoo_settings: YahooSettings | None = None
+) -> MarketDataSource:
     """The source named explicitly. There is no default and no fallback from one to the other."""
     if name == "yahoo":
-        return YahooSource()
+        return YahooSource(yahoo_settings)
     if name == "sample":
         if not sample_dir:
             raise SourceError("the sample source needs a snapshot directory (VALUATION_SAMPLE_DIR)")
@@ -22,4 +24,14 @@ def make_source(name: str | None, sample_dir: str | None = None) -> MarketDataSo
     )
 
 
-__all__ = ["MarketDataSource", "SampleSource", "SourceError", "YahooSource", "make_source", "SOURCE_NAMES"]
+__all__ = [
+    "Fetched",
+    "Instrument",
+    "MarketDataSource",
+    "SampleSource",
+    "SourceError",
+    "YahooSettings",
+    "YahooSource",
+    "make_source",
+    "SOURCE_NAMES",
+]

@@ -7,7 +7,7 @@ Chosen explicitly, never as a fallback from Yahoo. The layout is that of ../shar
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from orchestration.normalize.snapshot import (
     statements_from_snapshot,
 )
 from orchestration.normalize.statements import empty_statements
-from orchestration.sources.base import SourceError
+from orchestration.sources.base import Fetched, Instrument, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 class SampleSource:
     name = "sample"
+    fetches_are_free = True
 
     def __init__(self, snapshot_dir: str | Path):
         self.snapshot_dir = Path(snapshot_dir)
@@ -53,39 +54,35 @@ class SampleSource:
                 log.info("skipping %s: not in the %s snapshot layout", path.name, folder)
         return files
 
-    def fetch_prices(self, symbols: Sequence[str], start: date | None = None) -> pd.DataFrame:
-        wanted = set(symbols)
+    def fetch_prices(self, instruments: Sequence[Instrument], starts: Mapping[str, date | None]) -> Fetched:
+        wanted = {instrument.symbol for instrument in instruments}
         vintages: dict[str, list[pd.DataFrame]] = {}
         for _, frame in self._files("prices", PRICE_HEADER):
             frame = frame[frame["ticker"].isin(wanted)]
             for symbol, rows in prices_from_snapshot(frame).groupby("symbol", sort=True):
                 vintages.setdefault(symbol, []).append(rows)
+        missing = {symbol: "not in the snapshot" for symbol in sorted(wanted - set(vintages))}
         if not vintages:
-            return empty_prices()
+            return Fetched(empty_prices(), failures=missing)
         spliced = pd.concat([splice_vintages(v) for v in vintages.values()], ignore_index=True)
-        if start is not None:
-            spliced = spliced[spliced["date"] >= start]
-        return spliced.reset_index(drop=True)
+        start = spliced["symbol"].map(lambda s: starts.get(s) or date.min)
+        return Fetched(spliced[spliced["date"] >= start].reset_index(drop=True), failures=missing)
 
-    def fetch_profiles(self, symbols: Sequence[str], snapshot_date: date) -> pd.DataFrame:
-        # The snapshot records the profiles it captured; the market sample has none.
+    def fetch_profiles(self, symbols: Sequence[str], snapshot_date: date) -> Fetched:
+        # The snapshot replays the profiles it captured (the market sample has none).
         folder = self.snapshot_dir / "profiles"
-        if not folder.is_dir():
-            return empty_profiles()
-        frames = [_read_csv(path) for path in sorted(folder.glob("*.csv"))]
+        frames = [_read_csv(path) for path in sorted(folder.glob("*.csv"))] if folder.is_dir() else []
         if not frames:
-            return empty_profiles()
+            return Fetched(empty_profiles())
         profiles = pd.concat(frames, ignore_index=True)
         profiles = profiles[profiles["symbol"].isin(set(symbols))]
-        return profiles.replace({"": None})[empty_profiles().columns].reset_index(drop=True)
+        return Fetched(profiles.replace({"": None})[empty_profiles().columns].reset_index(drop=True))
 
-    def fetch_statements(self, symbols: Sequence[str]) -> pd.DataFrame:
+    def fetch_statements(self, symbols: Sequence[str]) -> Fetched:
         wanted = set(symbols)
         frames = [
             statements_from_snapshot(frame[frame["company_ticker"].isin(wanted)])
             for _, frame in self._files("fundamentals", STATEMENT_HEADER)
         ]
         frames = [f for f in frames if len(f)]
-        if not frames:
-            return empty_statements()
-        return pd.concat(frames, ignore_index=True)
+        return Fetched(pd.concat(frames, ignore_index=True) if frames else empty_statements())

@@ -96,6 +96,21 @@ REJECTED_ROWS = RawTable(
     key=("dataset", "symbol", "reason", "payload"),
 )
 
+FETCH_LOG = RawTable(
+    name="fetch_log",
+    columns={
+        "symbol": "varchar not null",
+        "dataset": "varchar not null",  # prices | company_profiles | financial_statements
+        "fetched_at": "timestamp not null",
+        "source": "varchar not null",
+        "status": "varchar not null",  # ok | failed
+        "reason": "varchar",  # why a fetch failed
+        "next_release": "date",  # statements: next scheduled earnings date known then
+        "last_release": "date",  # statements: latest past earnings release known then
+    },
+    key=("symbol", "dataset", "fetched_at"),
+)
+
 # universe.yml, loaded whole on every run (configuration, not history).
 UNIVERSE_COMPANIES = RawTable(
     name="universe_companies",
@@ -142,7 +157,7 @@ UNIVERSE_FX_PAIRS = RawTable(
 )
 
 UNIVERSE_TABLES = (UNIVERSE_COMPANIES, UNIVERSE_LISTINGS, UNIVERSE_PEER_GROUPS, UNIVERSE_BENCHMARKS, UNIVERSE_FX_PAIRS)
-ALL_TABLES = (PRICES, COMPANY_PROFILES, FINANCIAL_STATEMENTS, REJECTED_ROWS, *UNIVERSE_TABLES)
+ALL_TABLES = (PRICES, COMPANY_PROFILES, FINANCIAL_STATEMENTS, REJECTED_ROWS, FETCH_LOG, *UNIVERSE_TABLES)
 
 
 def create_table_sql(table: RawTable) -> str:
