@@ -11,7 +11,7 @@ UI_PORT ?= 3000
 export DAGSTER_HOME := $(abspath .dagster_home)
 export VALUATION_SAMPLE_DIR ?= $(SAMPLE_DIR)
 
-.PHONY: setup demo test ui clean
+.PHONY: setup demo run test ui bench-yahoo clean
 
 # The environment is rebuilt when the pinned set or the project's metadata changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -34,12 +34,23 @@ demo: setup
 		--config-json '$(DEMO_RUN_CONFIG)'
 	$(BIN)/python -m orchestration.summary
 
+# Refresh from live Yahoo Finance (VALUATION_SOURCE=yahoo unless set); RECORD_DIR=dir also writes
+# what Yahoo returned there in the snapshot layout, for replay with VALUATION_SOURCE=sample.
+run: setup
+	VALUATION_SOURCE=$${VALUATION_SOURCE:-yahoo} VALUATION_RECORD_DIR=$(RECORD_DIR) \
+		$(BIN)/dagster asset materialize -m orchestration.definitions --select '*' --config-json '$(DEMO_RUN_CONFIG)'
+	$(BIN)/python -m orchestration.summary
+
 test: setup
 	$(BIN)/python -m pytest
 
 # The Dagster UI on 127.0.0.1 only (set UI_HOST to expose it elsewhere).
 ui: setup
 	VALUATION_SOURCE=$${VALUATION_SOURCE:-sample} $(BIN)/dagster dev -m orchestration.definitions -h $${UI_HOST:-127.0.0.1} -p $(UI_PORT)
+
+# Requests a first and a daily Yahoo run make for a fake universe (SYMBOLS=5000), and throughput.
+bench-yahoo: setup
+	$(BIN)/python -W ignore -m benchmarks.yahoo_requests --symbols $${SYMBOLS:-5000}
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs .dagster_home warehouse/*.duckdb warehouse/*.wal

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from orchestration.sources.base import Instrument
+from orchestration.instruments import Instrument
 
 SYMBOL_PATTERN = re.compile(r"^[A-Z0-9.^=-]+$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")

@@ -25,6 +25,8 @@ class MarketDataResource(ConfigurableResource):
     request_budget: int = Field(default=20_000, description="yahoo: HTTP requests one asset may make in a run")
     price_overlap_days: int = Field(default=5, description="yahoo: days re-fetched before each symbol's last loaded date")
     fundamentals_max_age_days: int = Field(default=30, description="yahoo: re-fetch statements at least this often")
+    max_attempts: int = Field(default=5, description="yahoo: attempts per request before a symbol is reported failed")
+    retry_base_delay_seconds: float = Field(default=2.0, description="yahoo: backoff base; waits are jittered up to base x 2^attempt")
 
     def get_source(self) -> MarketDataSource:
         return make_source(
@@ -34,6 +36,8 @@ class MarketDataResource(ConfigurableResource):
                 batch_size=self.batch_size,
                 request_budget=self.request_budget,
                 record_dir=self.record_dir or settings.record_dir(),
+                max_attempts=self.max_attempts,
+                base_delay_seconds=self.retry_base_delay_seconds,
             ),
         )
 

@@ -28,7 +28,7 @@ import pandas as pd
 from orchestration.normalize.prices import coerce_price_types, empty_prices
 from orchestration.normalize.profiles import empty_profiles
 from orchestration.normalize.statements import coerce_statement_types, empty_statements
-from orchestration.sources.base import Instrument
+from orchestration.instruments import Instrument
 
 DOWNLOAD_COLUMNS = {
     "Open": "open",
@@ -79,6 +79,9 @@ def prices_from_download(frame: pd.DataFrame, instruments: Sequence[Instrument])
     # The union index gives every ticker a row on every ticker's dates: no bar there, no row.
     long = long[long[BAR_COLUMNS].notna().any(axis=1)]
     long = long[long["symbol"].isin(by_symbol)]
+    # One ticker's repeated date is repeated for every ticker of the batch by yfinance's union
+    # index: identical rows are artifacts; conflicting ones stay and validation rejects them.
+    long = long.drop_duplicates()
     long["currency"] = long["symbol"].map(lambda s: by_symbol[s].currency)
     long["price_basis"] = long["symbol"].map(lambda s: by_symbol[s].price_basis)
     long["date"] = pd.to_datetime(long["date"]).dt.tz_localize(None) if getattr(

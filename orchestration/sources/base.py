@@ -15,18 +15,11 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
+from orchestration.instruments import Instrument
+
 
 class SourceError(RuntimeError):
     """The source cannot deliver: misconfigured, unreachable, or its data is unreadable."""
-
-
-@dataclass(frozen=True)
-class Instrument:
-    """What a price series is: its symbol, the unit its prices are quoted in, and their basis."""
-
-    symbol: str
-    currency: str  # USD, HKD; index_points; HKD_per_USD for an FX pair
-    price_basis: str  # raw (a listing), index, fx
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.normalize.prices import empty_prices, splice_vintages
+from orchestration.normalize.prices import coerce_price_types, empty_prices, splice_vintages
 from orchestration.normalize.profiles import empty_profiles
 from orchestration.normalize.snapshot import (
     PRICE_HEADER,
@@ -22,7 +22,7 @@ from orchestration.normalize.snapshot import (
     prices_from_snapshot,
     statements_from_snapshot,
 )
-from orchestration.normalize.statements import empty_statements
+from orchestration.normalize.statements import coerce_statement_types, empty_statements
 from orchestration.sources.base import Fetched, Instrument, SourceError
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class SampleSource:
             return Fetched(empty_prices(), failures=missing)
         spliced = pd.concat([splice_vintages(v) for v in vintages.values()], ignore_index=True)
         start = spliced["symbol"].map(lambda s: starts.get(s) or date.min)
-        return Fetched(spliced[spliced["date"] >= start].reset_index(drop=True), failures=missing)
+        return Fetched(coerce_price_types(spliced[spliced["date"] >= start]), failures=missing)
 
     def fetch_profiles(self, symbols: Sequence[str], snapshot_date: date) -> Fetched:
         # The snapshot replays the profiles it captured (the market sample has none).
@@ -85,4 +85,4 @@ class SampleSource:
             for _, frame in self._files("fundamentals", STATEMENT_HEADER)
         ]
         frames = [f for f in frames if len(f)]
-        return Fetched(pd.concat(frames, ignore_index=True) if frames else empty_statements())
+        return Fetched(coerce_statement_types(pd.concat(frames, ignore_index=True)) if frames else empty_statements())

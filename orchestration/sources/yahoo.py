@@ -156,20 +156,18 @@ class YahooSource:
                 self.retry.slept.append(wait)
                 self.retry.sleep(wait)
             self.budget.spend(len(pending))  # yf.download makes one chart request per symbol
-            with _captured_yfinance_errors() as capture:
-                frame = self.client.download(
-                    tickers=sorted(pending),
-                    start=start.isoformat() if start else None,
-                    period=None if start else "max",
-                    interval="1d",
-                    auto_adjust=False,  # keep the traded close; Adj Close comes as its own column
-                    actions=True,
-                    group_by="column",
-                    threads=True,
-                    progress=False,
-                    timeout=self.settings.timeout_seconds,
-                )
-            errors = {s: e for s, e in download_errors(capture.messages).items() if s in pending}
+            try:
+                frame, errors = self._download(sorted(pending), start)
+            except Exception as error:
+                if _transient(error):
+                    frame, errors = None, {symbol: f"{type(error).__name__}: {error}" for symbol in pending}
+                elif len(pending) > 1:
+                    # yf.download fails whole when one ticker's frame cannot be aligned with the
+                    # others (duplicated dates): isolate the symbols so one bad one fails alone.
+                    return self._download_one_by_one(list(pending.values()), start, frames, failures)
+                else:
+                    failures.update({symbol: f"{type(error).__name__}: {error}" for symbol in pending})
+                    return (pd.concat(frames, ignore_index=True) if frames else empty_prices()), failures
             frames.append(prices_from_download(frame, [i for s, i in pending.items() if s not in errors]))
             failures.update({s: e for s, e in errors.items() if not is_transient(e)})
             pending = {s: i for s, i in pending.items() if s in errors and is_transient(errors[s])}
@@ -179,6 +177,32 @@ class YahooSource:
         for symbol in pending:
             failures[symbol] = f"gave up after {self.settings.max_attempts} attempts: {last_error[symbol]}"
         return pd.concat(frames, ignore_index=True), failures
+
+    def _download(self, symbols: list[str], start: date | None) -> tuple[pd.DataFrame, dict[str, str]]:
+        """One yf.download call, and the per-symbol errors it only logs."""
+        with _captured_yfinance_errors() as capture:
+            frame = self.client.download(
+                tickers=symbols,
+                start=start.isoformat() if start else None,
+                period=None if start else "max",
+                interval="1d",
+                auto_adjust=False,  # keep the traded close; Adj Close comes as its own column
+                actions=True,
+                group_by="column",
+                threads=True,
+                progress=False,
+                timeout=self.settings.timeout_seconds,
+            )
+        return frame, {s: e for s, e in download_errors(capture.messages).items() if s in symbols}
+
+    def _download_one_by_one(
+        self, instruments: list[Instrument], start: date | None, frames: list, failures: dict[str, str]
+    ) -> tuple[pd.DataFrame, dict[str, str]]:
+        for instrument in instruments:
+            frame, single_failures = self._download_batch([instrument], start)
+            frames.append(frame)
+            failures.update(single_failures)
+        return pd.concat(frames, ignore_index=True) if frames else empty_prices(), failures
 
     # ---------------------------------------------------------------- per-ticker calls
 
