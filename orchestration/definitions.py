@@ -3,11 +3,15 @@
 import dagster as dg
 
 from orchestration.defs.dbt import dbt_resource, valuation_dbt_models
+from orchestration.defs.freshness import mart_data_freshness
 from orchestration.defs.ingest import raw_assets
 from orchestration.defs.resources import MarketDataResource, warehouse_resource
+from orchestration.defs.schedules import jobs, schedules
 
 defs = dg.Definitions(
-    assets=[*raw_assets, valuation_dbt_models],
+    assets=[*raw_assets, valuation_dbt_models, mart_data_freshness],
+    jobs=jobs,
+    schedules=schedules,
     resources={
         "duckdb": warehouse_resource(),
         "market_data": MarketDataResource(),

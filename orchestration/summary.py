@@ -18,6 +18,7 @@ TABLES = [
     ("marts", "mart_peer_valuation", "as_of_date"),
     ("marts", "mart_relative_performance", "as_of_date"),
     ("marts", "mart_capex", "fiscal_period_end"),
+    ("marts", "mart_data_freshness", None),
 ]
 
 LATEST_MARKET_CAPS = """
@@ -59,6 +60,11 @@ def summarize(conn: duckdb.DuckDBPyConnection) -> str:
         else:
             pe = f"{pe_ttm:.1f}" if pe_ttm is not None else "null"
             lines.append(f"{name:<34}{symbol:<9}{str(day):<12}{market_cap_usd / 1e9:>20,.1f}{pe:>9}  {basis}")
+    lines += ["", "Freshness (trading sessions of each exchange; VALUATION_AS_OF sets the clock)", ""]
+    for dataset, status, count, evaluated_at in conn.execute(
+        "select dataset, status, count(*), max(evaluated_at) from marts.mart_data_freshness group by all order by all"
+    ).fetchall():
+        lines.append(f"{dataset:<14}{status:<9}{count:>4}   evaluated at {evaluated_at:%Y-%m-%d %H:%M} UTC")
     return "\n".join(lines)
 
 

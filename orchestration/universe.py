@@ -6,6 +6,7 @@ Validated on load, before any fetch: every error names the entry and its line in
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -118,13 +119,17 @@ class Universe(_Strict):
             + [pair.symbol for pair in self.fx_pairs]
         )
 
-    def instruments(self) -> list[Instrument]:
-        """Every price series with the unit its prices are quoted in."""
+    def instruments(self, exchanges: Collection[str] | None = None, fx: bool = True) -> list[Instrument]:
+        """Price series with the unit their prices are quoted in: the listings and benchmarks of
+        `exchanges` (all when None), and the FX pairs when `fx`."""
         return (
-            [Instrument(listing.symbol, listing.currency, "raw") for _, listing in self.listings]
-            + [Instrument(benchmark.symbol, "index_points", "index") for benchmark in self.benchmarks]
-            + [Instrument(pair.symbol, f"{pair.quote_currency}_per_{pair.base_currency}", "fx") for pair in self.fx_pairs]
-        )
+            [Instrument(listing.symbol, listing.currency, "raw") for _, listing in self.listings
+             if exchanges is None or listing.exchange in exchanges]
+            + [Instrument(benchmark.symbol, "index_points", "index") for benchmark in self.benchmarks
+               if exchanges is None or benchmark.exchange in exchanges]
+            + ([Instrument(pair.symbol, f"{pair.quote_currency}_per_{pair.base_currency}", "fx") for pair in self.fx_pairs]
+               if fx else [])
+        )  # fmt: skip
 
     @property
     def fundamentals_symbols(self) -> list[str]:

@@ -17,8 +17,8 @@ EXPECTED_ASSETS = {
                      "intermediate/int_fundamentals_ttm", "intermediate/int_fx_rates_daily",
                      "intermediate/int_share_counts_point_in_time"],
     "marts": ["marts/bridge_company_peer_group", "marts/dim_company", "marts/dim_listing",
-              "marts/fct_valuation_daily", "marts/mart_capex", "marts/mart_peer_valuation",
-              "marts/mart_relative_performance"],
+              "marts/fct_valuation_daily", "marts/mart_capex", "marts/mart_data_freshness",
+              "marts/mart_peer_valuation", "marts/mart_relative_performance"],
 }  # fmt: skip
 
 
@@ -43,6 +43,13 @@ def test_dbt_tests_are_asset_checks_on_the_marts():
     assert ("marts/fct_valuation_daily", "unique_combination_fct_valuation_daily_symbol__date") in checks
     assert ("marts/dim_listing", "unique_dim_listing_symbol") in checks
     assert ("marts/fct_valuation_daily", "market_cap_jumps_without_a_split") in checks
+    assert ("marts/mart_data_freshness", "all_data_fresh") in checks
+    assert {("raw/prices", "fetch_complete"), ("raw/financial_statements", "fetch_complete")} <= checks
+
+
+def test_schedules_and_jobs():
+    assert sorted(s.name for s in defs.schedules) == [
+        "fundamentals_before_us_open", "fx_after_ny_close", "hk_after_close", "us_after_close"]  # fmt: skip
 
 
 def test_the_dagster_cli_loads_the_same_definitions(tmp_path):

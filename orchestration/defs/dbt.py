@@ -50,7 +50,11 @@ run_with_concurrent_update_guard(dbt_project.manifest_path, _parse_manifest)
 
 
 class LayerTranslator(DagsterDbtTranslator):
-    """Group dbt assets by layer (staging, intermediate, marts, reference) in the UI."""
+    """Group dbt assets by layer (staging, intermediate, marts, reference) in the UI, and rebuild
+    each model when what it depends on updates (Declarative Automation)."""
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+        return dg.AutomationCondition.eager()
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":

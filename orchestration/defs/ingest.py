@@ -1,6 +1,5 @@
 """Thin ingest assets: decide what to fetch, fetch, validate, upsert, report."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -9,6 +8,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 from dagster_duckdb import DuckDBResource
+from pydantic import Field
 
 from orchestration import settings
 from orchestration.defs.resources import MarketDataResource
@@ -167,6 +167,13 @@ def raw_universe(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
         )
 
 
+class PricesConfig(dg.Config):
+    """Which price series a run refreshes: the schedules refresh each market after its own close."""
+
+    exchanges: list[str] | None = Field(default=None, description="listings and benchmarks of these exchanges (all when unset)")
+    fx: bool = Field(default=True, description="include the FX pairs")
+
+
 PRICES_KEY = dg.AssetKey([RAW, "prices"])
 PROFILES_KEY = dg.AssetKey([RAW, "company_profiles"])
 STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
@@ -180,22 +187,24 @@ STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
     description="Daily bars of listings, benchmarks and FX pairs: traded close and adjusted close. "
     "Incremental per symbol (last loaded date minus an overlap); a new symbol gets its full history.",
 )
-def raw_prices(duckdb: DuckDBResource, market_data: MarketDataResource) -> dg.MaterializeResult:
+def raw_prices(config: PricesConfig, duckdb: DuckDBResource, market_data: MarketDataResource) -> dg.MaterializeResult:
     universe = _universe()
+    instruments = universe.instruments(config.exchanges, config.fx)
+    symbols = [instrument.symbol for instrument in instruments]
     source = market_data.get_source()
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
         watermarks = dict(conn.execute("select symbol, max(date) from raw.prices group by symbol").fetchall())
     # A snapshot replays whole at no cost; a live source is asked only for what is new.
-    starts = {} if source.fetches_are_free else price_starts(universe.price_symbols, watermarks, market_data.price_overlap_days)
-    fetched = source.fetch_prices(universe.instruments(), starts)
+    starts = {} if source.fetches_are_free else price_starts(symbols, watermarks, market_data.price_overlap_days)
+    fetched = source.fetch_prices(instruments, starts)
     currencies = {listing.symbol: listing.currency for _, listing in universe.listings}
     validated = validate_prices(fetched.frame, settings.as_of_date(), currencies)
-    fetch_log = _fetch_log("prices", universe.price_symbols, fetched, source.name)
+    fetch_log = _fetch_log("prices", symbols, fetched, source.name)
     with duckdb.get_connection() as conn:
         metadata = _load(conn, PRICES, validated, fetch_log, fetched, source.name, "date")
     metadata["symbols_new"] = sum(1 for start in starts.values() if start is None)
-    return dg.MaterializeResult(metadata=metadata, check_results=[_fetch_check(PRICES_KEY, fetched, len(universe.price_symbols))])
+    return dg.MaterializeResult(metadata=metadata, check_results=[_fetch_check(PRICES_KEY, fetched, len(symbols))])
 
 
 @dg.asset(
