@@ -11,7 +11,7 @@ UI_PORT ?= 3000
 export DAGSTER_HOME := $(abspath .dagster_home)
 export VALUATION_SAMPLE_DIR ?= $(SAMPLE_DIR)
 
-.PHONY: setup demo run test ui bench-yahoo clean
+.PHONY: setup demo run test ui dashboard report browser bench-yahoo clean
 
 # The environment is rebuilt when the pinned set or the project's metadata changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -41,7 +41,14 @@ run: setup
 		$(BIN)/dagster asset materialize -m orchestration.definitions --select '*' --config-json '$(DEMO_RUN_CONFIG)'
 	$(BIN)/python -m orchestration.summary
 
-test: setup
+# The UI tests drive a real headless Chromium: Debian's chromium and chromium-driver, installed
+# here when missing (as root, or through sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 # The Dagster UI on 127.0.0.1 only (set UI_HOST to expose it elsewhere).
@@ -51,6 +58,15 @@ ui: setup
 # Requests a first and a daily Yahoo run make for a fake universe (SYMBOLS=5000), and throughput.
 bench-yahoo: setup
 	$(BIN)/python -W ignore -m benchmarks.yahoo_requests --symbols $${SYMBOLS:-5000}
+
+# The re-rating dashboard on http://127.0.0.1:8501, reading warehouse/serving.duckdb.
+dashboard: setup
+	$(BIN)/streamlit run dashboard/app.py --server.address $${DASHBOARD_HOST:-127.0.0.1} \
+		--server.port $${DASHBOARD_PORT:-8501} --server.headless true --browser.gatherUsageStats false
+
+# The same charts as a static page and PNGs under reports/ (opens without a network).
+report: setup
+	$(BIN)/python -m dashboard.report --serving warehouse/serving.duckdb --out reports
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs .dagster_home warehouse/*.duckdb warehouse/*.wal

@@ -7,9 +7,10 @@ from orchestration.defs.freshness import mart_data_freshness
 from orchestration.defs.ingest import raw_assets
 from orchestration.defs.resources import MarketDataResource, warehouse_resource
 from orchestration.defs.schedules import jobs, schedules
+from orchestration.defs.serving import serving_marts
 
 defs = dg.Definitions(
-    assets=[*raw_assets, valuation_dbt_models, mart_data_freshness],
+    assets=[*raw_assets, valuation_dbt_models, mart_data_freshness, serving_marts],
     jobs=jobs,
     schedules=schedules,
     resources={

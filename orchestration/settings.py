@@ -5,6 +5,7 @@ VALUATION_SAMPLE_DIR  snapshot directory replayed by the sample source
 VALUATION_WAREHOUSE   the DuckDB file the pipeline writes (dbt's profile reads the same variable)
 VALUATION_UNIVERSE    universe.yml
 VALUATION_AS_OF       evaluate "as of" this date (YYYY-MM-DD) or moment (2025-11-29T10:00-05:00) instead of now
+VALUATION_SERVING     the read-only serving copy of the marts (default: serving.duckdb beside the warehouse)
 VALUATION_RECORD_DIR  yahoo source: also record what Yahoo returned there (snapshot layout)
 """
 
@@ -22,6 +23,11 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 def warehouse_path() -> Path:
     return Path(os.environ.get("VALUATION_WAREHOUSE", REPO_ROOT / "warehouse" / "valuation.duckdb")).resolve()
+
+
+def serving_path() -> Path:
+    default = warehouse_path().parent / "serving.duckdb"
+    return Path(os.environ.get("VALUATION_SERVING", default)).resolve()
 
 
 def universe_path() -> Path:

@@ -19,6 +19,7 @@ EXPECTED_ASSETS = {
     "marts": ["marts/bridge_company_peer_group", "marts/dim_company", "marts/dim_listing",
               "marts/fct_valuation_daily", "marts/mart_capex", "marts/mart_data_freshness",
               "marts/mart_peer_valuation", "marts/mart_relative_performance"],
+    "serving": ["serving/marts"],
 }  # fmt: skip
 
 

@@ -66,3 +66,8 @@ class LayerTranslator(DagsterDbtTranslator):
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayerTranslator())
 def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     yield from dbt.cli(["build"], context=context).stream()
+
+
+def dbt_mart_keys() -> list[dg.AssetKey]:
+    """The dbt models of the marts layer (what the serving copy publishes)."""
+    return [key for key in valuation_dbt_models.keys if key.path[0] == "marts"]

@@ -94,6 +94,8 @@ returns as (
         symbol,
         trade_date,
         benchmark_symbol,
+        performance_price,
+        case when {{ dbt.datediff('benchmark_date', 'trade_date', 'day') }} <= 5 then benchmark_price end as benchmark_level,
         {% for window in windows %}
         performance_price / listing_{{ window }}_start_price - 1 as listing_{{ window }}_return,
         case
@@ -117,6 +119,8 @@ final as (
         symbol,
         trade_date as as_of_date,
         benchmark_symbol,
+        performance_price as adjusted_close,
+        benchmark_level,
         listing_week_return as return_1w,
         listing_month_return as return_1m,
         listing_year_return as return_ytd,

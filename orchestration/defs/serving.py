@@ -1,0 +1,31 @@
+"""Publish the marts to the read-only serving copy after each build."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from orchestration import settings
+from orchestration.defs.dbt import dbt_mart_keys
+from orchestration.defs.freshness import FRESHNESS_KEY
+from orchestration.warehouse.publish import publish_serving_copy
+
+
+@dg.asset(
+    key=["serving", "marts"],
+    group_name="serving",
+    deps=[*dbt_mart_keys(), FRESHNESS_KEY],
+    automation_condition=dg.AutomationCondition.eager(),
+    description="Every table of schema marts, copied to warehouse/serving.duckdb and swapped in atomically: "
+    "BI tools and SQL users read it read-only and never block, or see half of, a build.",
+)
+def serving_marts(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    serving_path = settings.serving_path()
+    with duckdb.get_connection() as conn:
+        published = publish_serving_copy(conn, serving_path)
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(serving_path),
+            "published_at": str(published["published_at"]),
+            "tables": len(published["rows"]),
+            **{f"rows_{table}": count for table, count in published["rows"].items()},
+        }
+    )

@@ -1,0 +1,84 @@
+"""The dashboard in a real browser: Streamlit on a free localhost port, headless Chromium."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+CHARTS = 4
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def dashboard(sample_warehouse):
+    port = free_port()
+    env = {**os.environ, "VALUATION_SERVING": str(sample_warehouse.parent / "serving.duckdb")}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "streamlit"), "run", "dashboard/app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "streamlit did not start"
+                time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_every_chart_renders_with_data_in_a_real_browser(dashboard, tmp_path):
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium and chromium-driver")
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,2600"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
+    try:
+        driver.get(dashboard)
+        charts_drawn = (
+            "return [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
+            ".filter(c => [...c.querySelectorAll('canvas, svg')].some(m => m.getBoundingClientRect().height > 100)).length"
+        )
+        WebDriverWait(driver, 90).until(lambda d: d.execute_script(charts_drawn) >= CHARTS)
+        time.sleep(1)
+        assert driver.execute_script(charts_drawn) == CHARTS
+        assert driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]') == []
+        warnings = [e.text for e in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stAlert"]')]
+        assert warnings == [], f"a chart had no data: {warnings}"
+        assert driver.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]'), "the freshness table is shown"
+        driver.save_screenshot(str(tmp_path / "dashboard.png"))
+        print(f"\nscreenshot: {tmp_path / 'dashboard.png'}")
+        assert (tmp_path / "dashboard.png").stat().st_size > 50_000
+    finally:
+        driver.quit()
