@@ -2,8 +2,6 @@
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, REPO_ROOT
+from tests.servers import free_port, running_server
 
 BIN = Path(sys.executable).parent
 RUN_CONFIG = json.dumps({"execution": {"config": {"in_process": {}}}})
@@ -23,12 +22,6 @@ CHECKS_QUERY = """
         executionForLatestMaterialization { status evaluation { success
             metadataEntries { label ... on TextMetadataEntry { text } } } } } } } } } }
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def graphql(port: int, query: str) -> dict:
@@ -66,21 +59,8 @@ def test_a_stale_symbol_shows_a_failed_check_in_the_ui(environment):
     assert build.returncode == 0, build.stderr[-3000:]
 
     port = free_port()
-    server = subprocess.Popen(
-        [str(BIN / "dagster-webserver"), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO_ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group, stopped below whatever the shell
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, "the webserver exited"
-                assert time.monotonic() < deadline, "the webserver did not answer within 120 s"
-                time.sleep(1)
+    command = [str(BIN / "dagster-webserver"), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    with running_server(command, f"http://127.0.0.1:{port}/server_info", environment):
         for _ in range(30):  # the code location loads after the server answers
             result = graphql(port, CHECKS_QUERY)
             node = result.get("data", {}).get("assetNodeOrError", {})
@@ -94,10 +74,3 @@ def test_a_stale_symbol_shows_a_failed_check_in_the_ui(environment):
         # DRGN's last close is 2025-01-10; XNYS sessions 13-31 January 2025: 13-17 (5),
         # 21-24 (4; 20 January is Martin Luther King Jr. Day), 27-31 (5) = 14
         assert "DRGN prices (14 XNYS session(s) behind)" in metadata["stale"]
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()

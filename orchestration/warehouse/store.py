@@ -49,6 +49,16 @@ def _check_columns(table: RawTable, frame: pd.DataFrame) -> None:
         )
 
 
+def _stage(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame) -> None:
+    """Cast `frame` into a temp table `incoming` with the table's own types, so comparisons are type-exact."""
+    _check_columns(table, frame)
+    columns = ", ".join(table.data_columns)
+    conn.register("incoming_frame", frame)
+    conn.execute(f"create or replace temp table incoming as select {columns} from {table.qualified} limit 0")
+    conn.execute(f"insert into incoming ({columns}) select {columns} from incoming_frame")
+    conn.unregister("incoming_frame")
+
+
 def upsert(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame, source: str) -> UpsertResult:
     """Insert new keys, replace keys whose values changed, leave identical rows untouched.
 
@@ -57,7 +67,6 @@ def upsert(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame
     Keys compare with `is not distinct from`, so a null key part (an unknown filing date)
     still identifies its row.
     """
-    _check_columns(table, frame)
     if not table.key:
         raise ValueError(f"{table.qualified} has no key; use replace_table")
     if frame.duplicated(subset=list(table.key)).any():
@@ -68,11 +77,7 @@ def upsert(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame
     columns = ", ".join(table.data_columns)
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
 
-    conn.register("incoming_frame", frame)
-    # Cast once into the table's own types, so the comparisons below are type-exact.
-    conn.execute(f"create or replace temp table incoming as select {columns} from {table.qualified} limit 0")
-    conn.execute(f"insert into incoming ({columns}) select {columns} from incoming_frame")
-    conn.unregister("incoming_frame")
+    _stage(conn, table, frame)
     updated = conn.execute(
         f"delete from {table.qualified} as t using incoming as s where {same_key} and ({values_differ})"
     ).fetchone()[0]
@@ -96,12 +101,8 @@ def replace_table(conn: duckdb.DuckDBPyConnection, tables: dict[RawTable, pd.Dat
     changed = []
     with transaction(conn):
         for table, frame in tables.items():
-            _check_columns(table, frame)
+            _stage(conn, table, frame)
             columns = ", ".join(table.data_columns)
-            conn.register("incoming_frame", frame)
-            conn.execute(f"create or replace temp table incoming as select {columns} from {table.qualified} limit 0")
-            conn.execute(f"insert into incoming ({columns}) select {columns} from incoming_frame")
-            conn.unregister("incoming_frame")
             differences = conn.execute(
                 f"select count(*) from ((select {columns} from {table.qualified} except all select * from incoming) "
                 f"union all (select * from incoming except all select {columns} from {table.qualified}))"
