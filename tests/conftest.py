@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
+from orchestration.defs.resources import WarehouseResource
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_SNAPSHOT = FIXTURES / "snapshot"
@@ -33,7 +33,7 @@ def run_pipeline(warehouse: Path, snapshot_dir: Path, universe: Path, as_of: str
         result = dg.materialize(
             list(defs.assets),
             resources={
-                "duckdb": DuckDBResource(database=str(warehouse)),
+                "duckdb": WarehouseResource(database=str(warehouse)),
                 "market_data": MarketDataResource(source="sample", sample_dir=str(snapshot_dir)),
                 "dbt": dbt_resource(),
             },

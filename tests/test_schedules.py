@@ -47,7 +47,7 @@ def test_hk_schedule_is_in_hong_kong_time_without_daylight_saving():
 
 
 def test_the_hk_job_refreshes_only_hong_kong_series(tmp_path, monkeypatch):
-    from dagster_duckdb import DuckDBResource
+    from orchestration.defs.resources import WarehouseResource
 
     from orchestration.defs.ingest import raw_prices, raw_universe
     from orchestration.defs.resources import MarketDataResource
@@ -59,7 +59,7 @@ def test_the_hk_job_refreshes_only_hong_kong_series(tmp_path, monkeypatch):
     result = dg.materialize(
         [raw_universe, raw_prices],
         run_config={"ops": {PRICES_OP: {"config": MARKET_PRICE_CONFIGS["hk_close_prices"]}}},
-        resources={"duckdb": DuckDBResource(database=str(warehouse)),
+        resources={"duckdb": WarehouseResource(database=str(warehouse)),
                    "market_data": MarketDataResource(source="sample", sample_dir=str(FIXTURE_SNAPSHOT))},
     )  # fmt: skip
     assert result.success

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
+from orchestration.defs.resources import WarehouseResource
 
 from orchestration import settings
 from orchestration.defs.ingest import PRICES_KEY, PROFILES_KEY, STATEMENTS_KEY
@@ -35,7 +35,7 @@ FRESHNESS_COLUMNS = ["symbol", "dataset", "exchange_calendar", "last_data_date",
     "symbol's exchange (XNYS, XHKG; 24/5 for FX), sessions behind, and fresh | stale | missing. "
     "Evaluated at VALUATION_AS_OF when set.",
 )
-def mart_data_freshness(duckdb: DuckDBResource) -> dg.MaterializeResult:
+def mart_data_freshness(duckdb: WarehouseResource) -> dg.MaterializeResult:
     universe = load_universe(settings.universe_path())
     clock = settings.clock()
     with duckdb.get_connection() as conn:

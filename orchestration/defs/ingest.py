@@ -7,11 +7,12 @@ from datetime import datetime, timezone
 import dagster as dg
 import duckdb
 import pandas as pd
-from dagster_duckdb import DuckDBResource
+from orchestration.defs.resources import WarehouseResource
 from pydantic import Field
 
 from orchestration import settings
 from orchestration.defs.resources import MarketDataResource
+from orchestration.failpoints import failpoint
 from orchestration.ingest_policy import StatementsFetch, price_starts, statements_due
 from orchestration.normalize import Validated, validate_prices, validate_profiles, validate_statements
 from orchestration.normalize.statements import empty_statements
@@ -73,6 +74,7 @@ def _load(
     """Upsert good rows, rejects and the fetch log in one transaction; return the metadata."""
     with transaction(conn):
         result = upsert(conn, table, validated.rows, source)
+        failpoint(f"load.{table.name}.between_rows_and_rejects")
         upsert(conn, REJECTED_ROWS, validated.rejected, source)
         upsert(conn, FETCH_LOG, fetch_log, source)
     rows = validated.rows
@@ -130,7 +132,7 @@ def _fetch_check_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
     ],
     name="raw_universe",
 )
-def raw_universe(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
+def raw_universe(duckdb: WarehouseResource) -> Iterator[dg.MaterializeResult]:
     universe = _universe()
     exchanges = universe.exchanges
     tables = {
@@ -187,7 +189,7 @@ STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
     description="Daily bars of listings, benchmarks and FX pairs: traded close and adjusted close. "
     "Incremental per symbol (last loaded date minus an overlap); a new symbol gets its full history.",
 )
-def raw_prices(config: PricesConfig, duckdb: DuckDBResource, market_data: MarketDataResource) -> dg.MaterializeResult:
+def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: MarketDataResource) -> dg.MaterializeResult:
     universe = _universe()
     instruments = universe.instruments(config.exchanges, config.fx)
     symbols = [instrument.symbol for instrument in instruments]
@@ -214,7 +216,7 @@ def raw_prices(config: PricesConfig, duckdb: DuckDBResource, market_data: Market
     check_specs=[_fetch_check_spec(PROFILES_KEY)],
     description="Daily snapshot of each listing's profile (a subset of Yahoo's Ticker.info); history accumulates.",
 )
-def raw_company_profiles(duckdb: DuckDBResource, market_data: MarketDataResource) -> dg.MaterializeResult:
+def raw_company_profiles(duckdb: WarehouseResource, market_data: MarketDataResource) -> dg.MaterializeResult:
     universe = _universe()
     source = market_data.get_source()
     as_of = settings.as_of_date()
@@ -245,7 +247,7 @@ def _last_statement_fetches(conn: duckdb.DuckDBPyConnection) -> dict[str, Statem
     description="Income, balance and cash-flow statements, long; every filing's version is kept. "
     "Fetched from a live source only when they can have changed (first run, an earnings date passed, or too old).",
 )
-def raw_financial_statements(duckdb: DuckDBResource, market_data: MarketDataResource) -> dg.MaterializeResult:
+def raw_financial_statements(duckdb: WarehouseResource, market_data: MarketDataResource) -> dg.MaterializeResult:
     universe = _universe()
     source = market_data.get_source()
     as_of = settings.as_of_date()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
 from dagster import ConfigurableResource
-from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from orchestration import settings
@@ -42,7 +46,45 @@ class MarketDataResource(ConfigurableResource):
         )
 
 
-def warehouse_resource() -> DuckDBResource:
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the working DuckDB file: DuckDB allows one writer, and a reader blocks it."""
+
+
+class WarehouseResource(ConfigurableResource):
+    """The pipeline's working DuckDB file, opened for writing.
+
+    A conflicting lock fails within seconds with a message that says what to do, instead of
+    waiting: the pipeline's own steps hand the file over quickly, anything longer is another
+    program (a SQL client or BI tool on the working file instead of the serving copy).
+    """
+
+    database: str = Field(description="path of the working DuckDB file")
+    lock_wait_seconds: float = Field(default=5.0, description="how long to wait for another writer's lock")
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        deadline = time.monotonic() + self.lock_wait_seconds
+        while True:
+            try:
+                conn = duckdb.connect(self.database)
+                break
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower():
+                    raise
+                if time.monotonic() >= deadline:
+                    raise WarehouseLockedError(
+                        f"the working warehouse {self.database} is locked by another process ({error}). "
+                        "Close the program holding it; SQL clients and BI tools should open "
+                        "warehouse/serving.duckdb read-only instead (see warehouse/README.md)."
+                    ) from error
+                time.sleep(0.25)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+def warehouse_resource() -> WarehouseResource:
     path = settings.warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return DuckDBResource(database=str(path))
+    return WarehouseResource(database=str(path))

@@ -1,7 +1,7 @@
 """Publish the marts to the read-only serving copy after each build."""
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
+from orchestration.defs.resources import WarehouseResource
 
 from orchestration import settings
 from orchestration.defs.dbt import dbt_mart_keys
@@ -17,7 +17,7 @@ from orchestration.warehouse.publish import publish_serving_copy
     description="Every table of schema marts, copied to warehouse/serving.duckdb and swapped in atomically: "
     "BI tools and SQL users read it read-only and never block, or see half of, a build.",
 )
-def serving_marts(duckdb: DuckDBResource) -> dg.MaterializeResult:
+def serving_marts(duckdb: WarehouseResource) -> dg.MaterializeResult:
     serving_path = settings.serving_path()
     with duckdb.get_connection() as conn:
         published = publish_serving_copy(conn, serving_path)

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import duckdb
 import pandas as pd
 
+from orchestration.failpoints import failpoint
 from orchestration.warehouse.schema import ALL_TABLES, RawTable, create_table_sql
 
 
@@ -81,6 +82,7 @@ def upsert(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame
     updated = conn.execute(
         f"delete from {table.qualified} as t using incoming as s where {same_key} and ({values_differ})"
     ).fetchone()[0]
+    failpoint(f"upsert.{table.name}.after_delete")
     written = conn.execute(
         f"insert into {table.qualified} ({columns}, _source, _loaded_at) "
         f"select {', '.join('s.' + c for c in table.data_columns)}, ?, ? from incoming as s "
@@ -88,6 +90,7 @@ def upsert(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame
         [source, loaded_at],
     ).fetchone()[0]
     conn.execute("drop table incoming")
+    failpoint(f"upsert.{table.name}.before_commit")
     return UpsertResult(inserted=written - updated, updated=updated, unchanged=len(frame) - written)
 
 

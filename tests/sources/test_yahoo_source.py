@@ -12,7 +12,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 import yfinance
-from dagster_duckdb import DuckDBResource
+from orchestration.defs.resources import WarehouseResource
 
 from orchestration.defs.ingest import raw_company_profiles, raw_financial_statements, raw_prices, raw_universe
 from orchestration.defs.resources import MarketDataResource
@@ -221,7 +221,7 @@ def run_raw(warehouse, monkeypatch, as_of="2025-01-31", **resource):
     result = dg.materialize(
         [raw_universe, raw_prices, raw_company_profiles, raw_financial_statements],
         resources={
-            "duckdb": DuckDBResource(database=str(warehouse)),
+            "duckdb": WarehouseResource(database=str(warehouse)),
             "market_data": MarketDataResource(source="yahoo", retry_base_delay_seconds=0.001, **resource),
         },
     )

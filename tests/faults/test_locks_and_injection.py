@@ -1,0 +1,97 @@
+"""Fault scenarios: a reader on the working file, and hostile symbols reaching SQL."""
+
+import subprocess
+import sys
+import time
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.defs.ingest import raw_prices, raw_universe
+from orchestration.defs.resources import MarketDataResource, WarehouseLockedError, WarehouseResource
+from orchestration.normalize import validate_prices
+from orchestration.universe import UniverseError, parse_universe
+from orchestration.warehouse import ensure_raw_schema, transaction, upsert
+from orchestration.warehouse.schema import PRICES
+from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, query
+
+HOSTILE = ["X'; drop table raw.prices; --", 'A"B', "1; delete from raw.prices", "--", "Robert'); DROP TABLE"]
+
+
+def test_a_reader_on_the_working_file_gives_a_clear_error_not_a_hang(tmp_path, monkeypatch):
+    warehouse = tmp_path / "valuation.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    reader = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(warehouse)!r}, read_only=True); "
+                               "print('ready', flush=True); time.sleep(120)"],  # fmt: skip
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert reader.stdout.readline().strip() == "ready"
+        monkeypatch.setenv("VALUATION_UNIVERSE", str(FIXTURE_UNIVERSE))
+        began = time.monotonic()
+        result = dg.materialize(
+            [raw_universe, raw_prices],
+            resources={"duckdb": WarehouseResource(database=str(warehouse), lock_wait_seconds=2),
+                       "market_data": MarketDataResource(source="sample", sample_dir=str(FIXTURE_SNAPSHOT))},
+            raise_on_error=False,
+        )  # fmt: skip
+        waited = time.monotonic() - began
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        message = failure.step_failure_data.error.cause.message if failure.step_failure_data.error.cause else failure.step_failure_data.error.message
+        assert "is locked by another process" in message and "serving.duckdb read-only" in message
+        assert waited < 60, f"failed after {waited:.0f} s: no hang"
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+def test_the_lock_error_is_raised_by_the_resource_itself(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(warehouse)!r}); "
+                                                     "print('ready', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(WarehouseLockedError, match="locked by another process"):
+            with WarehouseResource(database=str(warehouse), lock_wait_seconds=0.5).get_connection():
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("symbol", [s for s in HOSTILE if s != "--"])  # "--" is within [A-Z0-9.^=-]: data, below
+def test_hostile_symbols_are_refused_by_the_universe(symbol):
+    text = FIXTURE_UNIVERSE.read_text().replace("{symbol: ACME,", "{symbol: " + repr(symbol).replace("\\'", "''") + ",")
+    with pytest.raises(UniverseError, match="has characters outside"):
+        parse_universe(text)
+
+
+def test_hostile_values_from_a_source_reach_sql_only_as_data(tmp_path):
+    # Were a source to send such symbols anyway, they travel as bound data, never as SQL.
+    frame = pd.DataFrame(
+        [{"symbol": s, "date": "2025-01-06", "open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0, "adj_close": 1.0,
+          "volume": 1.0, "dividends": None, "stock_splits": None, "currency": "USD'; --", "price_basis": "raw"}
+         for s in HOSTILE]
+    )  # fmt: skip
+    validated = validate_prices(frame, pd.Timestamp("2025-01-31").date(), {})
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        ensure_raw_schema(conn)
+        with transaction(conn):
+            upsert(conn, PRICES, validated.rows, "sample'; drop table raw.prices; --")
+    stored = query(tmp_path / "w.duckdb", "select symbol, currency, _source from raw.prices order by symbol")
+    assert sorted(s for s, _, _ in stored) == sorted(HOSTILE)
+    assert {(c, src) for _, c, src in stored} == {("USD'; --", "sample'; drop table raw.prices; --")}
+    tables = {t for (t,) in query(tmp_path / "w.duckdb", "select table_name from duckdb_tables() where schema_name = 'raw'")}
+    assert "prices" in tables and "rejected_rows" in tables
+
+
+def test_servers_bind_to_localhost_unless_told_otherwise():
+    makefile = (FIXTURE_UNIVERSE.parents[2] / "Makefile").read_text()
+    assert "-h $${UI_HOST:-127.0.0.1}" in makefile
+    assert "--server.address $${DASHBOARD_HOST:-127.0.0.1}" in makefile
