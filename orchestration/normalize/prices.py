@@ -45,7 +45,7 @@ def validate_prices(frame: pd.DataFrame, as_of: date, expected_currency: dict[st
     slack_high = high.abs() * RANGE_TOLERANCE
     expected = frame["symbol"].map(expected_currency)
     checks = [
-        ("missing_symbol_or_date", frame["symbol"].isna() | frame["date"].isna()),
+        ("missing_symbol_or_date", frame["symbol"].isna() | frame["symbol"].eq("") | frame["date"].isna()),
         ("missing_close", close.isna()),
         ("non_finite_price", ~np.isfinite(frame[["open", "high", "low", "close", "adj_close"]].fillna(0)).all(axis=1)),
         ("non_positive_close", close <= 0),

@@ -24,7 +24,7 @@ def validate_profiles(frame: pd.DataFrame, as_of: date) -> Validated:
     for column in set(COMPANY_PROFILES.data_columns) - set(NUMERIC_COLUMNS) - {"snapshot_date"}:
         frame[column] = frame[column].astype("object").where(frame[column].notna(), None)
     checks = [
-        ("missing_symbol_or_date", frame["symbol"].isna() | frame["snapshot_date"].isna()),
+        ("missing_symbol_or_date", frame["symbol"].isna() | frame["symbol"].eq("") | frame["snapshot_date"].isna()),
         ("future_date", frame["snapshot_date"].map(lambda d: d is not None and d > as_of)),
         ("negative_shares_outstanding", frame["shares_outstanding"] < 0),
         ("duplicate_key", frame.duplicated(subset=list(COMPANY_PROFILES.key), keep="first")),

@@ -39,7 +39,8 @@ def validate_statements(frame: pd.DataFrame, as_of: date) -> Validated:
     is_amount = frame["unit"].isin(["amount", "per_share", "per_ads"])
     currency_ok = frame["currency"].map(lambda c: isinstance(c, str) and len(c) == 3 and c.isupper())
     checks = [
-        ("missing_key_field", frame[["symbol", "line_item", "period_end"]].isna().any(axis=1)),
+        ("missing_key_field", frame[["symbol", "line_item", "period_end"]].isna().any(axis=1)
+         | frame["symbol"].eq("") | frame["line_item"].eq("")),
         ("non_finite_value", ~np.isfinite(value.fillna(np.nan)) | value.isna()),
         ("unknown_statement", ~frame["statement"].isin(STATEMENTS)),
         ("unknown_period_type", ~frame["period_type"].isin(PERIOD_TYPES)),

@@ -43,7 +43,7 @@ def rejected_rows(dataset: str, frame: pd.DataFrame, reasons: pd.Series) -> pd.D
             "payload": payloads,
         },
         columns=REJECTED_ROWS.data_columns,
-    )
+    ).astype("object")
     # The same bad row seen twice in one batch is one rejection.
     return out.drop_duplicates(ignore_index=True)
 

@@ -92,3 +92,9 @@ def test_splice_keeps_traded_closes_and_one_continuous_adjusted_series():
     assert spliced["price_basis"].tolist() == ["raw", "raw", "raw", "adjusted"]
     factor = 99.0 / 102.0  # the dividends paid between the two downloads
     assert spliced["adj_close"].tolist() == pytest.approx([100.0 * factor, 101.0 * factor, 99.0, 98.0])
+
+
+def test_an_empty_symbol_is_rejected():
+    # found by the property test (tests/faults/test_properties.py): "" slipped past a null check
+    result = validate(bar(symbol=""), bar())
+    assert result.rejected["reason"].tolist() == ["missing_symbol_or_date"] and len(result.rows) == 1

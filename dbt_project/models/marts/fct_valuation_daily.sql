@@ -4,6 +4,7 @@
         unique_key=['symbol', 'date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="delete from {{ this }} where symbol not in (select symbol from {{ ref('dim_listing') }})",
     )
 }}
 
@@ -20,7 +21,8 @@
 -- inputs changed since the last build (new or corrected prices, newly published fundamentals, FX
 -- quotes, a changed listing), plus the last `valuation_rebuild_lookback_days` days. Every input is
 -- joined as of the row's date (nothing later), so rebuilding a date range alone gives the same
--- rows as a full refresh.
+-- rows as a full refresh. A listing removed from universe.yml leaves the mart (post_hook), as it
+-- would on a full refresh; its raw history stays.
 
 with
 
