@@ -54,7 +54,7 @@ test: setup browser
 # The fault catalogue: real runs killed at 20 seeded points per scenario (about 7 minutes on 2
 # cores, so not part of `make test`); prints scenario, runs, rows compared, rows lost.
 faults: setup
-	$(BIN)/python -m pytest -m faults tests/faults
+	$(BIN)/python -m pytest tests/faults
 
 # The Dagster UI on 127.0.0.1 only (set UI_HOST to expose it elsewhere).
 ui: setup

@@ -50,6 +50,10 @@ class WarehouseLockedError(RuntimeError):
     """Another process holds the working DuckDB file: DuckDB allows one writer, and a reader blocks it."""
 
 
+class WarehouseUnwritableError(RuntimeError):
+    """The working DuckDB file cannot be written: a read-only folder or file system."""
+
+
 class WarehouseResource(ConfigurableResource):
     """The pipeline's working DuckDB file, opened for writing.
 
@@ -69,6 +73,11 @@ class WarehouseResource(ConfigurableResource):
                 conn = duckdb.connect(self.database)
                 break
             except duckdb.IOException as error:
+                if "read-only file system" in str(error).lower() or "permission denied" in str(error).lower():
+                    raise WarehouseUnwritableError(
+                        f"the working warehouse {self.database} cannot be written ({error}); "
+                        "set VALUATION_WAREHOUSE to a writable folder. Nothing was changed."
+                    ) from error
                 if "lock" not in str(error).lower():
                     raise
                 if time.monotonic() >= deadline:
