@@ -26,7 +26,7 @@ def coerce_price_types(frame: pd.DataFrame) -> pd.DataFrame:
     """Cast a price frame to its contract types (dates as datetime.date, numbers as float64)."""
     out = frame[PRICES.data_columns].copy()
     out["symbol"] = out["symbol"].astype("object")
-    out["date"] = pd.to_datetime(out["date"]).dt.date
+    out["date"] = pd.to_datetime(out["date"], errors="coerce", format="mixed").dt.date  # unreadable: rejected
     for column in NUMERIC_COLUMNS:
         out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
     for column in ("currency", "price_basis"):
@@ -39,6 +39,7 @@ def validate_prices(frame: pd.DataFrame, as_of: date, expected_currency: dict[st
 
     `expected_currency` maps a listing's symbol to its trading currency (indices and FX are absent).
     """
+    original = frame[PRICES.data_columns].reset_index(drop=True)  # rejects keep the row as it came
     frame = coerce_price_types(frame)
     close, low, high = frame["close"], frame["low"], frame["high"]
     slack_low = low.abs() * RANGE_TOLERANCE
@@ -64,7 +65,7 @@ def validate_prices(frame: pd.DataFrame, as_of: date, expected_currency: dict[st
     reasons = first_reason(frame, checks)
     return Validated(
         rows=frame[reasons.isna()].reset_index(drop=True),
-        rejected=rejected_rows("prices", frame, reasons),
+        rejected=rejected_rows("prices", original, reasons),
     )
 
 

@@ -17,8 +17,9 @@ def empty_profiles() -> pd.DataFrame:
 
 
 def validate_profiles(frame: pd.DataFrame, as_of: date) -> Validated:
-    frame = frame[COMPANY_PROFILES.data_columns].copy().reset_index(drop=True)
-    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"]).dt.date
+    original = frame[COMPANY_PROFILES.data_columns].reset_index(drop=True)  # rejects keep the row as it came
+    frame = original.copy()
+    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"], errors="coerce", format="mixed").dt.date
     for column in NUMERIC_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     for column in set(COMPANY_PROFILES.data_columns) - set(NUMERIC_COLUMNS) - {"snapshot_date"}:
@@ -32,5 +33,5 @@ def validate_profiles(frame: pd.DataFrame, as_of: date) -> Validated:
     reasons = first_reason(frame, checks)
     return Validated(
         rows=frame[reasons.isna()].reset_index(drop=True),
-        rejected=rejected_rows("company_profiles", frame, reasons),
+        rejected=rejected_rows("company_profiles", original, reasons),
     )

@@ -24,7 +24,8 @@ def empty_statements() -> pd.DataFrame:
 def coerce_statement_types(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame[FINANCIAL_STATEMENTS.data_columns].copy()
     for column in ("period_start", "period_end", "filed_date"):
-        out[column] = pd.to_datetime(out[column]).dt.date
+        # an unreadable date becomes missing: the row is then rejected with a reason, not the file
+        out[column] = pd.to_datetime(out[column], errors="coerce", format="mixed").dt.date
         out[column] = out[column].astype("object").where(out[column].notna(), None)
     out["value"] = pd.to_numeric(out["value"], errors="coerce").astype("float64")
     out["currency"] = out["currency"].replace(CURRENCY_ALIASES)
@@ -34,6 +35,7 @@ def coerce_statement_types(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate_statements(frame: pd.DataFrame, as_of: date) -> Validated:
+    original = frame[FINANCIAL_STATEMENTS.data_columns].reset_index(drop=True)  # rejects keep the row as it came
     frame = coerce_statement_types(frame)
     value = frame["value"]
     is_amount = frame["unit"].isin(["amount", "per_share", "per_ads"])
@@ -49,7 +51,10 @@ def validate_statements(frame: pd.DataFrame, as_of: date) -> Validated:
         ("period_end_in_future", frame["period_end"].map(lambda d: d is not None and d > as_of)),
         (
             "filed_before_period_end",
-            frame.apply(lambda r: r["filed_date"] is not None and r["filed_date"] < r["period_end"], axis=1)
+            frame.apply(
+                lambda r: r["filed_date"] is not None and r["period_end"] is not None and r["filed_date"] < r["period_end"],
+                axis=1,
+            )
             if len(frame)
             else pd.Series(dtype=bool),
         ),
@@ -58,5 +63,5 @@ def validate_statements(frame: pd.DataFrame, as_of: date) -> Validated:
     reasons = first_reason(frame, checks)
     return Validated(
         rows=frame[reasons.isna()].reset_index(drop=True),
-        rejected=rejected_rows("financial_statements", frame, reasons),
+        rejected=rejected_rows("financial_statements", original, reasons),
     )

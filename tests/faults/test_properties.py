@@ -28,11 +28,11 @@ price_rows = st.fixed_dictionaries({
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def check_price_rows(rows: pd.DataFrame) -> None:
+def check_price_rows(rows: pd.DataFrame, as_of: date = AS_OF) -> None:
     assert list(rows.columns) == PRICES.data_columns
     assert not rows.duplicated(subset=["symbol", "date"]).any()
     for row in rows.itertuples():
-        assert row.symbol and isinstance(row.date, date) and row.date <= AS_OF
+        assert row.symbol and isinstance(row.date, date) and row.date <= as_of
         assert math.isfinite(row.close) and row.close > 0
         assert not (row.volume < 0)
         if not (math.isnan(row.low) or math.isnan(row.high)):
@@ -65,8 +65,8 @@ def test_any_yfinance_download_shape_normalizes(bars, with_actions):
     instruments = [Instrument("ACME", "USD", "raw"), Instrument("DRGN", "USD", "raw")]
     normalized = prices_from_download(frame, instruments)
     assert list(normalized.columns) == PRICES.data_columns
-    check_price_rows(validate_prices(normalized, date(2031, 1, 1), {"ACME": "USD", "DRGN": "USD"}).rows.assign(
-        date=lambda f: f["date"].map(lambda d: min(d, AS_OF))))  # fmt: skip
+    later = date(2031, 1, 1)
+    check_price_rows(validate_prices(normalized, later, {"ACME": "USD", "DRGN": "USD"}).rows, as_of=later)
 
 
 @FAST
@@ -93,3 +93,80 @@ def test_any_statement_frame_is_loaded_or_rejected_with_a_reason(table, statemen
             assert isinstance(row.currency, str) and len(row.currency) == 3
         assert row.filed_date is None or row.filed_date >= row.period_end
     assert result.rejected["reason"].notna().all()
+
+
+@FAST
+@given(st.dictionaries(st.sampled_from(["longName", "shortName", "currency", "sector", "marketCap", "sharesOutstanding",
+                                        "trailingPE", "renamedKey", "exchange"]),
+                       st.one_of(st.text(max_size=5), numbers), max_size=6),
+       st.sampled_from(["ACME", "", "X'--"]), days)  # fmt: skip
+def test_any_info_dict_gives_a_profile_or_a_rejection(info, symbol, snapshot_date):
+    from orchestration.normalize.profiles import validate_profiles
+    from orchestration.normalize.yahoo import profile_row
+
+    row, missing = profile_row(symbol, info, snapshot_date)
+    assert set(missing) <= set(row.columns)
+    result = validate_profiles(row, AS_OF)
+    assert len(result.rows) + len(result.rejected) == 1
+    for profile in result.rows.itertuples():
+        assert profile.symbol and profile.snapshot_date <= AS_OF
+
+
+@FAST
+@given(st.lists(st.fixed_dictionaries({
+    "company_ticker": symbols, "fiscal_period": st.sampled_from(["FY2024", "Q1 2025", "", "Q9"]),
+    "period_type": st.sampled_from(["annual", "quarterly", "instant", "weird", ""]),
+    "period_start": st.one_of(days.map(str), st.just("")), "period_end": st.one_of(days.map(str), st.just(""), st.just("nope")),
+    "filed_date": st.one_of(days.map(str), st.just("")), "line_item": st.sampled_from(["revenue", "capex_x", "", "eps_diluted"]),
+    "value": st.one_of(st.text(max_size=6), numbers.map(str)), "currency": st.sampled_from(["USD", "RMB", "", "usd"]),
+    "unit": st.sampled_from(["million", "billion", "shares", "USD_per_share", "RMB_per_ADS", "parsecs", ""]),
+}), max_size=8))  # fmt: skip
+def test_any_snapshot_statement_file_is_loaded_or_rejected(rows):
+    from orchestration.normalize.snapshot import statements_from_snapshot
+
+    frame = statements_from_snapshot(pd.DataFrame(rows, columns=list(rows[0]) if rows else None))
+    result = validate_statements(frame, AS_OF)
+    assert len(result.rows) + len(result.rejected) <= len(frame) and result.rejected["reason"].notna().all()
+    for row in result.rows.itertuples():
+        assert math.isfinite(row.value) and row.unit in ("amount", "shares", "per_share", "per_ads")
+
+
+@FAST
+@given(st.lists(st.dictionaries(days, st.floats(min_value=0.01, max_value=1e6), min_size=1, max_size=6), min_size=1, max_size=3))
+def test_splicing_vintages_keeps_one_row_per_date(vintages):
+    from orchestration.normalize.prices import splice_vintages
+
+    frames = [pd.DataFrame([{"symbol": "ACME", "date": d, "open": c, "high": c, "low": c, "close": c, "adj_close": c,
+                             "volume": 1.0, "dividends": None, "stock_splits": None, "currency": "USD",
+                             "price_basis": "raw"} for d, c in v.items()]) for v in vintages]  # fmt: skip
+    spliced = splice_vintages(frames)
+    all_dates = set().union(*(set(v) for v in vintages))
+    assert sorted(spliced["date"]) == sorted(all_dates) and spliced["date"].is_unique
+    assert (spliced["close"] > 0).all() and spliced["adj_close"].notna().all()
+
+
+@FAST
+@given(st.lists(st.text(max_size=60), max_size=6))
+def test_any_log_line_parses_to_symbol_errors_or_nothing(lines):
+    from orchestration.normalize.yahoo import download_errors
+
+    errors = download_errors(lines + ["['ACME', 'DRGN']: YFRateLimitError('Too Many Requests.')"])
+    assert errors["ACME"] == errors["DRGN"] == "YFRateLimitError('Too Many Requests.')"
+
+
+@FAST
+@given(st.lists(st.tuples(st.datetimes(min_value=pd.Timestamp("2000-01-01").to_pydatetime(),
+                                       max_value=pd.Timestamp("2030-01-01").to_pydatetime()),
+                          st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False))), max_size=8))  # fmt: skip
+def test_publication_dates_are_sorted_unique_and_never_before_the_release(releases):
+    from orchestration.normalize.yahoo import publication_dates
+
+    index = pd.DatetimeIndex([pd.Timestamp(t).tz_localize("America/New_York", ambiguous=True, nonexistent="shift_forward")
+                             for t, _ in releases], name="Earnings Date")
+    earnings = pd.DataFrame({"EPS Estimate": [1.0] * len(releases), "Reported EPS": [r for _, r in releases]}, index=index)
+    dates = publication_dates(earnings)
+    assert dates == sorted(set(dates))
+    reported = [t for t, r in releases if r is not None]
+    assert len(dates) <= len(reported)
+    for day in dates:
+        assert any(t.date() <= day <= t.date() + pd.Timedelta(days=1).to_pytimedelta() for t in reported)

@@ -72,3 +72,17 @@ def test_bad_statement_rows_are_rejected_with_reasons():
         "duplicate_key",
     ]
     assert len(result.rows) == 1 and result.rows["period_end"].tolist() == [date(2023, 12, 31)]
+
+
+def test_a_row_without_a_readable_period_end_is_rejected_not_a_crash():
+    # found by the property test (tests/faults/test_properties.py)
+    frame = statements_from_snapshot(
+        snapshot(
+            ("X", "FY2024", "annual", "", "", "2024-06-01", "revenue", "1", "USD", "million"),
+            ("X", "FY2024", "annual", "", "nope", "2024-06-01", "revenue", "1", "USD", "million"),
+            ("X", "FY2023", "annual", "2023-01-01", "2023-12-31", "", "revenue", "5", "USD", "million"),
+        )
+    )
+    result = validate_statements(frame, date(2026, 1, 1))
+    assert result.rejected["reason"].tolist() == ["missing_key_field", "missing_key_field"]
+    assert len(result.rows) == 1
