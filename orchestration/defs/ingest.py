@@ -13,7 +13,7 @@ from pydantic import Field
 from orchestration import settings
 from orchestration.defs.resources import MarketDataResource
 from orchestration.failpoints import failpoint
-from orchestration.ingest_policy import StatementsFetch, price_starts, statements_due
+from orchestration.ingest_policy import StatementsFetch, price_starts, select_symbols, statements_due
 from orchestration.normalize import Validated, validate_prices, validate_profiles, validate_statements
 from orchestration.normalize.statements import empty_statements
 from orchestration.sources import Fetched
@@ -169,7 +169,24 @@ def raw_universe(duckdb: WarehouseResource) -> Iterator[dg.MaterializeResult]:
         )
 
 
-class PricesConfig(dg.Config):
+class UniverseSliceConfig(dg.Config):
+    """Which part of the universe a run loads (all of it by default).
+
+    A large universe is backfilled in parallel runs, one per batch ("1/8" ... "8/8"): each fetches
+    its own symbols, and the writes queue for the warehouse's single writer lock.
+    """
+
+    symbols: list[str] | None = Field(default=None, description="only these symbols (must be in universe.yml)")
+    batch: str | None = Field(default=None, description="'k/n': only the k-th of n stable slices of the symbols")
+
+    def select(self, symbols: list[str]) -> list[str]:
+        try:
+            return select_symbols(symbols, self.symbols, self.batch)
+        except ValueError as error:
+            raise dg.Failure(str(error)) from None
+
+
+class PricesConfig(UniverseSliceConfig):
     """Which price series a run refreshes: the schedules refresh each market after its own close."""
 
     exchanges: list[str] | None = Field(default=None, description="listings and benchmarks of these exchanges (all when unset)")
@@ -192,6 +209,8 @@ STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
 def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: MarketDataResource) -> dg.MaterializeResult:
     universe = _universe()
     instruments = universe.instruments(config.exchanges, config.fx)
+    selected = set(config.select([instrument.symbol for instrument in instruments]))
+    instruments = [instrument for instrument in instruments if instrument.symbol in selected]
     symbols = [instrument.symbol for instrument in instruments]
     source = market_data.get_source()
     with duckdb.get_connection() as conn:
@@ -216,11 +235,13 @@ def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: Mar
     check_specs=[_fetch_check_spec(PROFILES_KEY)],
     description="Daily snapshot of each listing's profile (a subset of Yahoo's Ticker.info); history accumulates.",
 )
-def raw_company_profiles(duckdb: WarehouseResource, market_data: MarketDataResource) -> dg.MaterializeResult:
+def raw_company_profiles(
+    config: UniverseSliceConfig, duckdb: WarehouseResource, market_data: MarketDataResource
+) -> dg.MaterializeResult:
     universe = _universe()
     source = market_data.get_source()
     as_of = settings.as_of_date()
-    symbols = [listing.symbol for _, listing in universe.listings]
+    symbols = config.select([listing.symbol for _, listing in universe.listings])
     fetched = source.fetch_profiles(symbols, as_of)
     validated = validate_profiles(fetched.frame, as_of)
     fetch_log = _fetch_log("company_profiles", symbols, fetched, source.name)
@@ -247,11 +268,13 @@ def _last_statement_fetches(conn: duckdb.DuckDBPyConnection) -> dict[str, Statem
     description="Income, balance and cash-flow statements, long; every filing's version is kept. "
     "Fetched from a live source only when they can have changed (first run, an earnings date passed, or too old).",
 )
-def raw_financial_statements(duckdb: WarehouseResource, market_data: MarketDataResource) -> dg.MaterializeResult:
+def raw_financial_statements(
+    config: UniverseSliceConfig, duckdb: WarehouseResource, market_data: MarketDataResource
+) -> dg.MaterializeResult:
     universe = _universe()
     source = market_data.get_source()
     as_of = settings.as_of_date()
-    symbols = universe.fundamentals_symbols
+    symbols = config.select(universe.fundamentals_symbols)
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
         last_fetches = _last_statement_fetches(conn)

@@ -44,7 +44,12 @@ def validate_prices(frame: pd.DataFrame, as_of: date, expected_currency: dict[st
     close, low, high = frame["close"], frame["low"], frame["high"]
     slack_low = low.abs() * RANGE_TOLERANCE
     slack_high = high.abs() * RANGE_TOLERANCE
-    expected = frame["symbol"].map(expected_currency)
+    # one lookup per distinct symbol, not per row
+    codes, symbols = pd.factorize(frame["symbol"])
+    expected = pd.Series(
+        np.array([expected_currency.get(symbol) for symbol in symbols] + [None], dtype=object)[codes],
+        index=frame.index,
+    )
     checks = [
         ("missing_symbol_or_date", frame["symbol"].isna() | frame["symbol"].eq("") | frame["date"].isna()),
         ("missing_close", close.isna()),
@@ -58,7 +63,7 @@ def validate_prices(frame: pd.DataFrame, as_of: date, expected_currency: dict[st
             frame["price_basis"].ne("fx") & ((close < low - slack_low) | (close > high + slack_high)),
         ),
         ("negative_volume", frame["volume"] < 0),
-        ("future_date", frame["date"].map(lambda d: d is not None and d > as_of)),
+        ("future_date", pd.to_datetime(frame["date"]) > pd.Timestamp(as_of)),  # NaT compares False
         ("currency_mismatch", expected.notna() & (expected != frame["currency"])),
         ("duplicate_key", frame.duplicated(subset=list(PRICES.key), keep="first")),
     ]

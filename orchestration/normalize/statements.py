@@ -39,7 +39,10 @@ def validate_statements(frame: pd.DataFrame, as_of: date) -> Validated:
     frame = coerce_statement_types(frame)
     value = frame["value"]
     is_amount = frame["unit"].isin(["amount", "per_share", "per_ads"])
-    currency_ok = frame["currency"].map(lambda c: isinstance(c, str) and len(c) == 3 and c.isupper())
+    currency = frame["currency"].astype("str")
+    currency_ok = frame["currency"].notna() & currency.str.fullmatch("[A-Z]{3}").fillna(False)
+    period_end = pd.to_datetime(frame["period_end"])
+    filed_date = pd.to_datetime(frame["filed_date"])
     checks = [
         ("missing_key_field", frame[["symbol", "line_item", "period_end"]].isna().any(axis=1)
          | frame["symbol"].eq("") | frame["line_item"].eq("")),
@@ -48,16 +51,8 @@ def validate_statements(frame: pd.DataFrame, as_of: date) -> Validated:
         ("unknown_period_type", ~frame["period_type"].isin(PERIOD_TYPES)),
         ("unknown_unit", ~frame["unit"].isin(UNITS)),
         ("amount_without_currency", is_amount & ~currency_ok),
-        ("period_end_in_future", frame["period_end"].map(lambda d: d is not None and d > as_of)),
-        (
-            "filed_before_period_end",
-            frame.apply(
-                lambda r: r["filed_date"] is not None and r["period_end"] is not None and r["filed_date"] < r["period_end"],
-                axis=1,
-            )
-            if len(frame)
-            else pd.Series(dtype=bool),
-        ),
+        ("period_end_in_future", period_end > pd.Timestamp(as_of)),  # NaT compares False
+        ("filed_before_period_end", filed_date < period_end),
         ("duplicate_key", frame.duplicated(subset=list(FINANCIAL_STATEMENTS.key), keep="first")),
     ]
     reasons = first_reason(frame, checks)

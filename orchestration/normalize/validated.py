@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from orchestration.warehouse.schema import REJECTED_ROWS
@@ -50,7 +51,9 @@ def rejected_rows(dataset: str, frame: pd.DataFrame, reasons: pd.Series) -> pd.D
 
 def first_reason(frame: pd.DataFrame, checks: list[tuple[str, pd.Series]]) -> pd.Series:
     """The first failing check's name per row (None where every check passes)."""
-    reasons = pd.Series([None] * len(frame), index=frame.index, dtype="object")
-    for name, failed in checks:
-        reasons = reasons.where(reasons.notna() | ~failed.fillna(False).astype(bool), name)
-    return reasons
+    reasons = np.full(len(frame), None, dtype=object)
+    for name, failed in reversed(checks):  # earlier checks overwrite later ones: the first wins
+        mask = np.asarray(pd.Series(failed, index=frame.index).fillna(False), dtype=bool)
+        if mask.any():
+            reasons[mask] = name
+    return pd.Series(reasons, index=frame.index, dtype="object")
