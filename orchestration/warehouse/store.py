@@ -55,7 +55,11 @@ def _stage(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame
     _check_columns(table, frame)
     columns = ", ".join(table.data_columns)
     conn.register("incoming_frame", frame)
-    conn.execute(f"create or replace temp table incoming as select {columns} from {table.qualified} limit 0")
+    # Declared from the schema, not `create ... as select ... limit 0`: with DuckDB 2.0, a table
+    # created that way and then filled with more than a row group inside one transaction was
+    # seen as empty by the anti-join below, and an upsert of 300,000 rows wrote none.
+    body = ", ".join(f"{name} {type_}" for name, type_ in table.columns.items())
+    conn.execute(f"create or replace temp table incoming ({body})")
     conn.execute(f"insert into incoming ({columns}) select {columns} from incoming_frame")
     conn.unregister("incoming_frame")
 

@@ -95,3 +95,24 @@ def test_replacing_a_table_with_the_same_content_leaves_it_untouched(conn):
     more = pd.DataFrame([("USDHKD=X", "USD", "HKD"), ("CNY=X", "USD", "CNY")], columns=UNIVERSE_FX_PAIRS.data_columns)
     assert replace_table(conn, {UNIVERSE_FX_PAIRS: more}, "universe.yml") == [UNIVERSE_FX_PAIRS]
     assert conn.execute("select count(*) from raw.universe_fx_pairs").fetchone()[0] == 2
+
+
+def test_a_load_larger_than_a_row_group_lands_whole(conn):
+    # 300,000 rows (a year of a 1,200-symbol universe): past DuckDB's 122,880-row row group.
+    # Regression: a staging table made with `as select ... limit 0` hid such a load from the
+    # anti-join, and the upsert wrote nothing while reporting every row unchanged.
+    n = 300_000
+    days = pd.date_range("2000-01-03", periods=n // 100, freq="D").date
+    frame = pd.DataFrame(
+        {"symbol": [f"S{i:03d}" for i in range(100)] * len(days), "date": [d for d in days for _ in range(100)]}
+    )
+    frame = frame.assign(open=1.0, high=2.0, low=0.5, close=1.5, adj_close=1.5, volume=10.0,
+                         dividends=0.0, stock_splits=0.0, currency="USD", price_basis="raw")  # fmt: skip
+    with transaction(conn):
+        first = upsert(conn, PRICES, frame[PRICES.data_columns], "sample")
+    frame.loc[frame.index[-1000:], "close"] = 1.75  # a correction of the last ten days
+    with transaction(conn):
+        second = upsert(conn, PRICES, frame[PRICES.data_columns], "sample")
+    assert (first.inserted, first.updated, first.unchanged) == (n, 0, 0)
+    assert (second.inserted, second.updated, second.unchanged) == (0, 1000, n - 1000)
+    assert conn.execute("select count(*), sum(close) from raw.prices").fetchone() == (n, 1.5 * (n - 1000) + 1.75 * 1000)
