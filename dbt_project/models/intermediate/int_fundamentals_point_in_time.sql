@@ -1,7 +1,9 @@
 -- What was known about each company from each date it published something: the TTM flows ending
 -- at the latest period end known then (null where that period has no complete TTM: a stale older
 -- period is never substituted), and the latest known balance-sheet figures.
--- fct_valuation_daily joins it as of each trading date (known_from <= date).
+-- fct_valuation_daily joins it as of each trading date (known_from <= date). Every "latest known
+-- by then" is an ASOF join or a running window, never a join of every date to every figure before
+-- it (which at 5,000 companies x 20 years ran out of 24 GiB).
 
 with
 
@@ -24,39 +26,102 @@ knowledge_dates as (
 
 ),
 
+latest_period_by_date as (
+
+    -- the latest period end with a TTM row known on each date a TTM row appeared (running max)
+    select distinct
+        company_id,
+        known_from,
+        max(period_end) over (
+            partition by company_id order by known_from range between unbounded preceding and current row
+        ) as fundamentals_period_end
+    from ttm
+
+),
+
 latest_period as (
 
-    select company_id, known_from, max(period_end) as fundamentals_period_end
-    from ttm
-    group by company_id, known_from
+    select knowledge_dates.company_id, knowledge_dates.known_from, periods.fundamentals_period_end
+    from knowledge_dates
+    asof left join latest_period_by_date as periods
+        on knowledge_dates.company_id = periods.company_id
+        and knowledge_dates.known_from >= periods.known_from
+
+),
+
+flow_metrics as (
+
+    select distinct company_id, metric, currency from ttm
+
+),
+
+latest_flow_values as (
+
+    -- each metric's TTM of that period end, in its latest version known on the date
+    select
+        latest_period.company_id,
+        latest_period.known_from,
+        latest_period.fundamentals_period_end,
+        flow_metrics.metric,
+        ttm.currency,
+        ttm.ttm_value,
+        ttm.ttm_basis
+    from latest_period
+    inner join flow_metrics on latest_period.company_id = flow_metrics.company_id
+    asof inner join ttm
+        on latest_period.company_id = ttm.company_id
+        and flow_metrics.metric = ttm.metric
+        and flow_metrics.currency = ttm.currency
+        and latest_period.fundamentals_period_end = ttm.period_end
+        and latest_period.known_from >= ttm.known_from
 
 ),
 
 latest_flows as (
 
     select
-        latest_period.company_id,
-        latest_period.known_from,
-        latest_period.fundamentals_period_end,
-        max(ttm.currency) filter (where ttm.metric <> 'eps_diluted') as reporting_currency,
-        max(ttm.currency) filter (where ttm.metric = 'eps_diluted') as eps_currency,
-        max(ttm.ttm_value) filter (where ttm.metric = 'revenue') as ttm_revenue,
-        max(ttm.ttm_value) filter (where ttm.metric = 'net_income') as ttm_net_income,
-        max(ttm.ttm_value) filter (where ttm.metric = 'operating_income') as ttm_operating_income,
-        max(ttm.ttm_value) filter (where ttm.metric = 'depreciation_amortization') as ttm_depreciation_amortization,
-        max(ttm.ttm_value) filter (where ttm.metric = 'ebitda') as ttm_reported_ebitda,
-        max(ttm.ttm_value) filter (where ttm.metric = 'capex') as ttm_capex,
-        max(ttm.ttm_value) filter (where ttm.metric = 'eps_diluted') as ttm_eps_diluted,
+        company_id,
+        known_from,
+        fundamentals_period_end,
+        max(currency) filter (where metric <> 'eps_diluted') as reporting_currency,
+        max(currency) filter (where metric = 'eps_diluted') as eps_currency,
+        max(ttm_value) filter (where metric = 'revenue') as ttm_revenue,
+        max(ttm_value) filter (where metric = 'net_income') as ttm_net_income,
+        max(ttm_value) filter (where metric = 'operating_income') as ttm_operating_income,
+        max(ttm_value) filter (where metric = 'depreciation_amortization') as ttm_depreciation_amortization,
+        max(ttm_value) filter (where metric = 'ebitda') as ttm_reported_ebitda,
+        max(ttm_value) filter (where metric = 'capex') as ttm_capex,
+        max(ttm_value) filter (where metric = 'eps_diluted') as ttm_eps_diluted,
         case
-            when count(distinct ttm.ttm_basis) = 1 then max(ttm.ttm_basis)
-            when count(distinct ttm.ttm_basis) > 1 then 'mixed'
+            when count(distinct ttm_basis) = 1 then max(ttm_basis)
+            when count(distinct ttm_basis) > 1 then 'mixed'
         end as ttm_basis
-    from latest_period
-    left join ttm
-        on latest_period.company_id = ttm.company_id
-        and latest_period.known_from = ttm.known_from
-        and latest_period.fundamentals_period_end = ttm.period_end
-    group by latest_period.company_id, latest_period.known_from, latest_period.fundamentals_period_end
+    from latest_flow_values
+    group by company_id, known_from, fundamentals_period_end
+
+),
+
+balance_versions as (
+
+    -- for each date a balance figure was published: the figure of the latest period end known
+    -- by then (a late restatement of an older period does not displace a newer one)
+    select distinct
+        company_id,
+        metric,
+        available_from,
+        arg_max(metric_value, [epoch(period_end), epoch(available_from)]) over known_by_then as metric_value,
+        max(period_end) over known_by_then as period_end
+    from metrics
+    where metric in ('total_debt', 'cash_and_equivalents', 'short_term_investments')
+    window known_by_then as (
+        partition by company_id, metric order by available_from range between unbounded preceding and current row
+    )
+
+),
+
+balance_metrics as (
+
+    select distinct company_id, metric from balance_versions
 
 ),
 
@@ -69,14 +134,11 @@ latest_balances as (
         balances.period_end,
         balances.metric_value
     from knowledge_dates
-    inner join metrics as balances
+    inner join balance_metrics on knowledge_dates.company_id = balance_metrics.company_id
+    asof inner join balance_versions as balances
         on knowledge_dates.company_id = balances.company_id
-        and balances.available_from <= knowledge_dates.known_from
-        and balances.metric in ('total_debt', 'cash_and_equivalents', 'short_term_investments')
-    qualify row_number() over (
-        partition by knowledge_dates.company_id, knowledge_dates.known_from, balances.metric
-        order by balances.period_end desc, balances.available_from desc
-    ) = 1
+        and balance_metrics.metric = balances.metric
+        and knowledge_dates.known_from >= balances.available_from
 
 ),
 
