@@ -1,5 +1,5 @@
-"""fct_valuation_daily is incremental: a daily run rebuilds only what changed, and gives the same
-rows as a full rebuild."""
+"""fct_valuation_daily and mart_relative_performance are incremental: a daily run rebuilds only
+what changed, and gives the same rows as a full rebuild."""
 
 import shutil
 from datetime import date
@@ -60,3 +60,27 @@ def test_daily_incremental_run_equals_a_full_rebuild(tmp_path, monkeypatch):
         (pytest.approx((500 + 520 + 540 + 560) * 1e6),)
     ]
     assert query(daily, "select count(*) from marts.fct_valuation_daily where date = ?", [date(2025, 1, 13)]) == [(2,)]
+
+
+def test_relative_performance_daily_run_equals_a_full_rebuild(tmp_path, monkeypatch):
+    monkeypatch.setenv("VALUATION_REBUILD_LOOKBACK_DAYS", "2")
+    daily = tmp_path / "daily.duckdb"
+    run_pipeline(daily, FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, as_of="2025-01-31")
+    built_before = dict(query(daily, "select symbol || ' ' || as_of_date, built_at from marts.mart_relative_performance"))
+
+    snapshot = next_day_snapshot(tmp_path)
+    run_pipeline(daily, snapshot, FIXTURE_UNIVERSE, as_of="2025-01-31")
+    full = tmp_path / "full.duckdb"
+    run_pipeline(full, snapshot, FIXTURE_UNIVERSE, as_of="2025-01-31")
+
+    order = " order by symbol, as_of_date"
+    rows = query(daily, f"select {COLUMNS} from marts.mart_relative_performance{order}")
+    assert rows == query(full, f"select {COLUMNS} from marts.mart_relative_performance{order}")
+    built_after = dict(query(daily, "select symbol || ' ' || as_of_date, built_at from marts.mart_relative_performance"))
+    # DRGN's price of 2025-01-13 is new: rebuilt from there less the 2-day overlap, not before
+    assert built_after["DRGN 2025-01-07"] == built_before["DRGN 2025-01-07"]
+    assert built_after["DRGN 2025-01-13"] not in built_before.values()
+    # the new day's week return, by hand: adjusted close 83 against 76 on 2025-01-06, a week earlier
+    assert query(daily, "select return_1w from marts.mart_relative_performance where symbol = 'DRGN' and as_of_date = '2025-01-13'") == [
+        (pytest.approx(83 / 76 - 1),)
+    ]

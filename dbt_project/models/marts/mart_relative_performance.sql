@@ -1,9 +1,31 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['symbol', 'as_of_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where symbol not in (select symbol from {{ ref('dim_listing') }})",
+    )
+}}
+
+-- depends_on: {{ ref('stg_universe_listings') }}
+
 -- Each listing's performance against its benchmark, on every trading day: returns over one week,
 -- one month, the year to date and one year, the benchmark's over the same dates, the excess,
 -- the drawdown from the highest close in the data and the rebound from the 52-week low.
 -- Listings use the dividend-adjusted close (total return); indices their level. A window's start
 -- price is the last close on or before its start date; a benchmark more than 5 days stale at
 -- the listing's date gives null, never an old level.
+--
+-- Every look-back is a window function over one sort of (symbol, date), and the benchmark's
+-- figures come from a small per-calendar-day table: no join of the price history to itself.
+-- Incremental: like fct_valuation_daily, each run rebuilds per symbol from the earliest date any
+-- input changed since the last build (plus `valuation_rebuild_lookback_days`); the look-backs
+-- read a year of history before that, and the peak the history before that year.
+
+{# The longest look-back is a year; the slack covers a suspension of up to five weeks at its start
+   (a longer one leaves that start price null in an incremental run, never a wrong one). #}
+{% set lookback_days = 400 %}
 
 with
 
@@ -18,75 +40,210 @@ prices as (
     select
         symbol,
         trade_date,
-        coalesce(adj_close_price, close_price) as performance_price
+        coalesce(adj_close_price, close_price) as performance_price,
+        loaded_at
     from {{ ref('stg_prices') }}
+
+),
+
+rebuild_from as (
+
+    {% if is_incremental() %}
+    select symbol, min(changed_from) as rebuild_from
+    from (
+        -- symbols never built, or whose listing changed: their whole history
+        select listings.symbol, date '1900-01-01' as changed_from
+        from listings
+        where listings.symbol not in (select distinct symbol from {{ this }})
+        union all
+        select symbol, date '1900-01-01'
+        from {{ ref('stg_universe_listings') }}
+        where loaded_at > (select max(built_at) from {{ this }})
+        union all
+        -- the overlap window
+        select symbol, max(as_of_date) - {{ var('valuation_rebuild_lookback_days') }}
+        from {{ this }}
+        group by symbol
+        union all
+        -- prices loaded since the last build: the listing's own, or its benchmark's
+        select listings.symbol, min(prices.trade_date)
+        from prices
+        inner join listings on prices.symbol = listings.symbol
+        where prices.loaded_at > (select max(built_at) from {{ this }})
+        group by listings.symbol
+        union all
+        select listings.symbol, min(prices.trade_date)
+        from prices
+        inner join listings on prices.symbol = listings.benchmark_symbol
+        where prices.loaded_at > (select max(built_at) from {{ this }})
+        group by listings.symbol
+    ) as changes
+    group by symbol
+    {% else %}
+    select symbol, date '1900-01-01' as rebuild_from
+    from listings
+    {% endif %}
+
+),
+
+history as (
+
+    -- the rows to rebuild, and the year before them that their look-backs read
+    select
+        prices.symbol,
+        listings.benchmark_symbol,
+        prices.trade_date,
+        prices.performance_price,
+        rebuild_from.rebuild_from
+    from prices
+    inner join listings on prices.symbol = listings.symbol
+    inner join rebuild_from on prices.symbol = rebuild_from.symbol
+    where prices.trade_date >= rebuild_from.rebuild_from - {{ lookback_days }}
+
+),
+
+earlier_peaks as (
+
+    -- the highest price before the history read above (none on a full build)
+    select prices.symbol, max(prices.performance_price) as earlier_peak_price
+    from prices
+    inner join rebuild_from on prices.symbol = rebuild_from.symbol
+    where prices.trade_date < rebuild_from.rebuild_from - {{ lookback_days }}
+    group by prices.symbol
+
+),
+
+year_ends as (
+
+    -- each listing's last price of each calendar year: the start of the next year's YTD window
+    select
+        symbol,
+        year(trade_date) + 1 as for_year,
+        arg_max(performance_price, trade_date) as year_start_price
+    from history
+    group by symbol, year(trade_date)
+
+),
+
+year_starts as (
+
+    -- a year without trading (a suspension) takes the last price before it
+    select
+        listings.symbol,
+        years.for_year,
+        last_value(year_ends.year_start_price ignore nulls) over (
+            partition by listings.symbol order by years.for_year
+        ) as year_start_price
+    from listings
+    cross join (select distinct for_year from year_ends) as years
+    left join year_ends on listings.symbol = year_ends.symbol and years.for_year = year_ends.for_year
 
 ),
 
 listing_days as (
 
     select
-        prices.symbol,
-        listings.benchmark_symbol,
-        prices.trade_date,
-        prices.performance_price,
-        cast({{ dbt.dateadd('day', -7, 'prices.trade_date') }} as date) as week_start,
-        cast({{ dbt.dateadd('month', -1, 'prices.trade_date') }} as date) as month_start,
-        cast(date_trunc('year', prices.trade_date) as date) - 1 as year_start,
-        cast({{ dbt.dateadd('year', -1, 'prices.trade_date') }} as date) as one_year_start,
-        max(prices.performance_price) over all_history as peak_price,
-        min(prices.performance_price) over last_52_weeks as low_52w_price
-    from prices
-    inner join listings on prices.symbol = listings.symbol
-    window
-        all_history as (partition by prices.symbol order by prices.trade_date rows between unbounded preceding and current row),
-        last_52_weeks as (
-            partition by prices.symbol order by prices.trade_date
-            range between interval 364 days preceding and current row
-        )
+        history.*,
+        last_value(performance_price) over (
+            by_date range between unbounded preceding and interval 7 days preceding
+        ) as week_start_price,
+        last_value(performance_price) over (
+            by_date range between unbounded preceding and interval 1 month preceding
+        ) as month_start_price,
+        last_value(performance_price) over (
+            by_date range between unbounded preceding and interval 1 year preceding
+        ) as one_year_start_price,
+        max(performance_price) over (by_date rows between unbounded preceding and current row) as peak_in_history,
+        min(performance_price) over (by_date range between interval 364 days preceding and current row)
+            as low_52w_price
+    from history
+    window by_date as (partition by symbol order by trade_date)
 
 ),
 
-benchmark_days as (
+benchmark_prices as (
+
+    select prices.symbol, prices.trade_date, prices.performance_price
+    from prices
+    where prices.symbol in (select benchmark_symbol from listings)
+
+),
+
+benchmark_calendar as (
+
+    -- every calendar day of each benchmark's history
+    select
+        benchmarks.symbol,
+        cast(day as date) as calendar_date
+    from (
+        select symbol, min(trade_date) as first_date, max(trade_date) as last_date
+        from benchmark_prices
+        group by symbol
+    ) as benchmarks
+    cross join generate_series(benchmarks.first_date, benchmarks.last_date + 7, interval 1 day) as days(day)
+
+),
+
+benchmark_by_day as (
+
+    -- on each calendar day: the benchmark's latest level, and its level at each window's start
+    select
+        calendar.symbol,
+        calendar.calendar_date,
+        now.trade_date as level_date,
+        now.performance_price as level,
+        max(now.performance_price) over (
+            partition by calendar.symbol order by calendar.calendar_date
+            rows between unbounded preceding and current row
+        ) as peak_level,
+        week.performance_price as week_start_level,
+        month.performance_price as month_start_level,
+        year.performance_price as year_start_level,
+        one_year.performance_price as one_year_start_level
+    from benchmark_calendar as calendar
+    asof left join benchmark_prices as now
+        on calendar.symbol = now.symbol and calendar.calendar_date >= now.trade_date
+    asof left join benchmark_prices as week
+        on calendar.symbol = week.symbol
+        and cast({{ dbt.dateadd('day', -7, 'calendar.calendar_date') }} as date) >= week.trade_date
+    asof left join benchmark_prices as month
+        on calendar.symbol = month.symbol
+        and cast({{ dbt.dateadd('month', -1, 'calendar.calendar_date') }} as date) >= month.trade_date
+    asof left join benchmark_prices as year
+        on calendar.symbol = year.symbol
+        and cast(date_trunc('year', calendar.calendar_date) as date) - 1 >= year.trade_date
+    asof left join benchmark_prices as one_year
+        on calendar.symbol = one_year.symbol
+        and cast({{ dbt.dateadd('year', -1, 'calendar.calendar_date') }} as date) >= one_year.trade_date
+
+),
+
+with_benchmark as (
 
     select
-        symbol,
-        trade_date,
-        performance_price,
-        max(performance_price) over (partition by symbol order by trade_date rows between unbounded preceding and current row)
-            as peak_price
-    from prices
-    where symbol in (select benchmark_symbol from listings)
+        listing_days.*,
+        greatest(listing_days.peak_in_history, earlier_peaks.earlier_peak_price) as peak_price,
+        year_starts.year_start_price,
+        benchmark.level_date as benchmark_date,
+        benchmark.level as benchmark_price,
+        benchmark.peak_level as benchmark_peak_price,
+        benchmark.week_start_level,
+        benchmark.month_start_level,
+        benchmark.year_start_level,
+        benchmark.one_year_start_level
+    from listing_days
+    left join earlier_peaks on listing_days.symbol = earlier_peaks.symbol
+    left join year_starts
+        on listing_days.symbol = year_starts.symbol
+        and year(listing_days.trade_date) = year_starts.for_year
+    left join benchmark_by_day as benchmark
+        on listing_days.benchmark_symbol = benchmark.symbol
+        and listing_days.trade_date = benchmark.calendar_date
+    where listing_days.trade_date >= listing_days.rebuild_from
 
 ),
 
 {% set windows = ['week', 'month', 'year', 'one_year'] %}
-
-with_starts as (
-
-    select
-        listing_days.*,
-        {% for window in windows %}
-        listing_{{ window }}.performance_price as listing_{{ window }}_start_price,
-        benchmark_{{ window }}.performance_price as benchmark_{{ window }}_start_price,
-        {% endfor %}
-        benchmark_now.trade_date as benchmark_date,
-        benchmark_now.performance_price as benchmark_price,
-        benchmark_now.peak_price as benchmark_peak_price
-    from listing_days
-    {% for window in windows %}
-    asof left join prices as listing_{{ window }}
-        on listing_days.symbol = listing_{{ window }}.symbol
-        and listing_days.{{ window }}_start >= listing_{{ window }}.trade_date
-    asof left join prices as benchmark_{{ window }}
-        on listing_days.benchmark_symbol = benchmark_{{ window }}.symbol
-        and listing_days.{{ window }}_start >= benchmark_{{ window }}.trade_date
-    {% endfor %}
-    asof left join benchmark_days as benchmark_now
-        on listing_days.benchmark_symbol = benchmark_now.symbol
-        and listing_days.trade_date >= benchmark_now.trade_date
-
-),
 
 returns as (
 
@@ -95,21 +252,16 @@ returns as (
         trade_date,
         benchmark_symbol,
         performance_price,
-        case when {{ dbt.datediff('benchmark_date', 'trade_date', 'day') }} <= 5 then benchmark_price end as benchmark_level,
+        {{ dbt.datediff('benchmark_date', 'trade_date', 'day') }} <= 5 as benchmark_is_current,
         {% for window in windows %}
-        performance_price / listing_{{ window }}_start_price - 1 as listing_{{ window }}_return,
-        case
-            when {{ dbt.datediff('benchmark_date', 'trade_date', 'day') }} <= 5
-                then benchmark_price / benchmark_{{ window }}_start_price - 1
-        end as benchmark_{{ window }}_return,
+        performance_price / {{ window }}_start_price - 1 as listing_{{ window }}_return,
+        benchmark_price / {{ window }}_start_level - 1 as benchmark_{{ window }}_return,
         {% endfor %}
         performance_price / peak_price - 1 as drawdown_from_peak,
         performance_price / low_52w_price - 1 as rebound_from_52w_low,
-        case
-            when {{ dbt.datediff('benchmark_date', 'trade_date', 'day') }} <= 5
-                then benchmark_price / benchmark_peak_price - 1
-        end as benchmark_drawdown_from_peak
-    from with_starts
+        benchmark_price / benchmark_peak_price - 1 as benchmark_drawdown_from_peak,
+        benchmark_price
+    from with_benchmark
 
 ),
 
@@ -120,22 +272,24 @@ final as (
         trade_date as as_of_date,
         benchmark_symbol,
         performance_price as adjusted_close,
-        benchmark_level,
+        case when benchmark_is_current then benchmark_price end as benchmark_level,
         listing_week_return as return_1w,
         listing_month_return as return_1m,
         listing_year_return as return_ytd,
         listing_one_year_return as return_1y,
-        benchmark_week_return as benchmark_return_1w,
-        benchmark_month_return as benchmark_return_1m,
-        benchmark_year_return as benchmark_return_ytd,
-        benchmark_one_year_return as benchmark_return_1y,
-        listing_week_return - benchmark_week_return as excess_return_1w,
-        listing_month_return - benchmark_month_return as excess_return_1m,
-        listing_year_return - benchmark_year_return as excess_return_ytd,
-        listing_one_year_return - benchmark_one_year_return as excess_return_1y,
+        {% for window in windows %}
+        case when benchmark_is_current then benchmark_{{ window }}_return end
+            as benchmark_return_{{ {'week': '1w', 'month': '1m', 'year': 'ytd', 'one_year': '1y'}[window] }},
+        {% endfor %}
+        {% for window in windows %}
+        listing_{{ window }}_return
+            - case when benchmark_is_current then benchmark_{{ window }}_return end
+            as excess_return_{{ {'week': '1w', 'month': '1m', 'year': 'ytd', 'one_year': '1y'}[window] }},
+        {% endfor %}
         drawdown_from_peak,
         rebound_from_52w_low,
-        benchmark_drawdown_from_peak
+        case when benchmark_is_current then benchmark_drawdown_from_peak end as benchmark_drawdown_from_peak,
+        timezone('UTC', current_timestamp) as built_at
     from returns
 
 )
