@@ -142,22 +142,21 @@ year_starts as (
 
 listing_days as (
 
+    -- Every look-back is a frame of one window (partition by symbol, order by the trade date as
+    -- a timestamp, which interval frames need): one sort serves them all.
     select
         history.*,
-        last_value(performance_price) over (
-            by_date range between unbounded preceding and interval 7 days preceding
-        ) as week_start_price,
-        last_value(performance_price) over (
-            by_date range between unbounded preceding and interval 1 month preceding
-        ) as month_start_price,
-        last_value(performance_price) over (
-            by_date range between unbounded preceding and interval 1 year preceding
-        ) as one_year_start_price,
+        last_value(performance_price) over (by_date range between unbounded preceding and interval 7 days preceding)
+            as week_start_price,
+        last_value(performance_price) over (by_date range between unbounded preceding and interval 1 month preceding)
+            as month_start_price,
+        last_value(performance_price) over (by_date range between unbounded preceding and interval 1 year preceding)
+            as one_year_start_price,
         max(performance_price) over (by_date rows between unbounded preceding and current row) as peak_in_history,
         min(performance_price) over (by_date range between interval 364 days preceding and current row)
             as low_52w_price
     from history
-    window by_date as (partition by symbol order by trade_date)
+    window by_date as (partition by symbol order by cast(trade_date as timestamp))
 
 ),
 
