@@ -11,7 +11,7 @@ UI_PORT ?= 3000
 export DAGSTER_HOME := $(abspath .dagster_home)
 export VALUATION_SAMPLE_DIR ?= $(SAMPLE_DIR)
 
-.PHONY: setup demo run test faults ui dashboard report browser bench-yahoo clean
+.PHONY: setup demo run test faults ui dashboard report browser bench bench-yahoo clean
 
 # The environment is rebuilt when the pinned set or the project's metadata changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -59,6 +59,12 @@ faults: setup
 # The Dagster UI on 127.0.0.1 only (set UI_HOST to expose it elsewhere).
 ui: setup
 	VALUATION_SOURCE=$${VALUATION_SOURCE:-sample} $(BIN)/dagster dev -m orchestration.definitions -h $${UI_HOST:-127.0.0.1} -p $(UI_PORT)
+
+# The scale benchmark on a SYNTHETIC market (benchmarks/scale.py): 5,000 listings x 20 years,
+# median of 3 runs, about 25 minutes here; prints a table, writes benchmarks/results/*.json.
+# A quick look: make bench SCALE=0.01 YEARS=2 RUNS=1 (half a minute).
+bench: setup
+	$(BIN)/python -W ignore -m benchmarks.scale --scale $${SCALE:-1} --years $${YEARS:-20} --runs $${RUNS:-3}
 
 # Requests a first and a daily Yahoo run make for a fake universe (SYMBOLS=5000), and throughput.
 bench-yahoo: setup

@@ -111,24 +111,17 @@ listing_prices as (
 
 ),
 
-with_shares as (
+company_state as (
 
+    -- Each company's share count and fundamentals as known from every date either changed:
+    -- prices then take the state of their date in one ASOF join (a join per input would sort
+    -- the whole price history once more each).
     select
-        listing_prices.*,
+        dates.company_id,
+        dates.state_from,
         shares.share_count,
         shares.shares_basis,
-        shares.shares_as_of
-    from listing_prices
-    asof left join {{ ref('int_share_counts_point_in_time') }} as shares
-        on listing_prices.company_id = shares.company_id
-        and listing_prices.trade_date >= shares.available_from
-
-),
-
-with_fundamentals as (
-
-    select
-        with_shares.*,
+        shares.shares_as_of,
         fundamentals.fundamentals_period_end,
         fundamentals.ttm_basis,
         fundamentals.reporting_currency,
@@ -139,10 +132,29 @@ with_fundamentals as (
         fundamentals.ttm_eps_diluted,
         fundamentals.total_debt,
         fundamentals.cash_and_short_term_investments
-    from with_shares
+    from (
+        select company_id, available_from as state_from from {{ ref('int_share_counts_point_in_time') }}
+        union
+        select company_id, known_from from {{ ref('int_fundamentals_point_in_time') }}
+    ) as dates
+    asof left join {{ ref('int_share_counts_point_in_time') }} as shares
+        on dates.company_id = shares.company_id
+        and dates.state_from >= shares.available_from
     asof left join {{ ref('int_fundamentals_point_in_time') }} as fundamentals
-        on with_shares.company_id = fundamentals.company_id
-        and with_shares.trade_date >= fundamentals.known_from
+        on dates.company_id = fundamentals.company_id
+        and dates.state_from >= fundamentals.known_from
+
+),
+
+with_fundamentals as (
+
+    select
+        listing_prices.*,
+        state.* exclude (company_id, state_from)
+    from listing_prices
+    asof left join company_state as state
+        on listing_prices.company_id = state.company_id
+        and listing_prices.trade_date >= state.state_from
 
 ),
 
