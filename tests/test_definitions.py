@@ -18,7 +18,7 @@ EXPECTED_ASSETS = {
                      "intermediate/int_share_counts_point_in_time"],
     "marts": ["marts/bridge_company_peer_group", "marts/dim_company", "marts/dim_listing",
               "marts/fct_valuation_daily", "marts/mart_capex", "marts/mart_data_freshness",
-              "marts/mart_peer_valuation", "marts/mart_relative_performance"],
+              "marts/mart_peer_valuation", "marts/mart_peer_valuation_daily", "marts/mart_relative_performance"],
     "serving": ["serving/marts"],
 }  # fmt: skip
 

@@ -136,3 +136,28 @@ def test_relative_performance_against_the_benchmark(fixture_warehouse):
     assert row[5] == pytest.approx(81.00 / 82.00 - 1)  # the peak so far is 82.00 on 2025-01-09
     assert row[6] == pytest.approx(81.00 / 72.00 - 1)  # the 52-week low is 72.00
     assert row[7] is None  # no price a year back
+
+
+def test_daily_peer_medians_match_a_median_taken_from_the_fact_table(fixture_warehouse):
+    # a second method: Python's statistics.median over fct_valuation_daily's primary-listing rows
+    import statistics
+    from collections import defaultdict
+
+    rows = query(
+        fixture_warehouse,
+        "select groups.peer_group, valuation.date, valuation.pe_ttm from marts.fct_valuation_daily as valuation "
+        "join marts.dim_listing as listings on valuation.symbol = listings.symbol and listings.is_primary "
+        "join marts.bridge_company_peer_group as groups on valuation.company_id = groups.company_id",
+    )
+    by_day = defaultdict(list)
+    for group, day, pe in rows:
+        by_day[(group, day)].append(pe)
+    expected = {
+        key: (statistics.median([p for p in pes if p is not None]) if any(p is not None for p in pes) else None, len(pes))
+        for key, pes in by_day.items()
+    }
+    mart = query(fixture_warehouse, "select peer_group, date, median_pe_ttm, companies_with_prices from marts.mart_peer_valuation_daily")
+    assert {(g, d): n for g, d, _, n in mart} == {key: n for key, (_, n) in expected.items()}
+    for group, day, median, _ in mart:
+        assert median == (None if expected[(group, day)][0] is None else pytest.approx(expected[(group, day)][0]))
+    assert any(median is not None for median, _ in expected.values())

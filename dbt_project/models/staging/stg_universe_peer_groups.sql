@@ -11,7 +11,8 @@ renamed as (
     select
         company_id,
         peer_group,
-        description as peer_group_description
+        description as peer_group_description,
+        _loaded_at as loaded_at
 
     from source
 
