@@ -8,6 +8,9 @@
     )
 }}
 
+-- depends_on: {{ ref('stg_universe_peer_groups') }}
+-- depends_on: {{ ref('stg_universe_listings') }}
+
 -- Each peer group's median valuation on every trading day: the history behind
 -- mart_peer_valuation's latest medians, small enough for a chart to read in milliseconds (the
 -- daily fact table has a row per listing and day). Each company counts once, through its primary
