@@ -215,9 +215,14 @@ _FLOW_ITEMS = {  # line item -> (statement, share of quarterly revenue)
 }
 
 
+@cache
+def _quarter_ends() -> np.ndarray:
+    return pd.date_range(CALENDAR_START, CALENDAR_END, freq="QE").to_numpy().astype("datetime64[D]")
+
+
 def synthetic_statements(seed: int, symbol: str, currency: str, first: date, last: date) -> pd.DataFrame:
     """Quarterly statements of one company filed between two dates (raw.financial_statements columns)."""
-    quarter_ends = pd.date_range(CALENDAR_START, CALENDAR_END, freq="QE").to_numpy().astype("datetime64[D]")
+    quarter_ends = _quarter_ends()
     rng = _rng(seed, _company_of(symbol), "statements")
     quarters = len(quarter_ends)
     filed = quarter_ends + rng.integers(30, 51, quarters).astype("timedelta64[D]")
@@ -236,27 +241,24 @@ def synthetic_statements(seed: int, symbol: str, currency: str, first: date, las
     statement = {**{k: s for k, (s, _) in _FLOW_ITEMS.items()}, "DilutedEPS": "income",
                  "OrdinarySharesNumber": "balance", "TotalDebt": "balance", "CashAndCashEquivalents": "balance"}  # fmt: skip
     unit = {"DilutedEPS": "per_share", "OrdinarySharesNumber": "shares"}
-    frames = []
-    for item, values in items.items():
-        frames.append(
-            pd.DataFrame(
-                {
-                    "symbol": symbol,
-                    "statement": statement[item],
-                    "period_type": "quarterly",
-                    "fiscal_period": None,
-                    "period_start": None,
-                    "period_end": quarter_ends[keep],
-                    "filed_date": filed[keep],
-                    "line_item": item,
-                    "value": values[keep],
-                    "currency": None if item == "OrdinarySharesNumber" else currency,
-                    "unit": unit.get(item, "amount"),
-                },
-                columns=FINANCIAL_STATEMENTS.data_columns,
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+    names = list(items)
+    kept = int(keep.sum())
+    return pd.DataFrame(
+        {
+            "symbol": symbol,
+            "statement": np.repeat([statement[name] for name in names], kept),
+            "period_type": "quarterly",
+            "fiscal_period": None,
+            "period_start": None,
+            "period_end": np.tile(quarter_ends[keep], len(names)),
+            "filed_date": np.tile(filed[keep], len(names)),
+            "line_item": np.repeat(names, kept),
+            "value": np.concatenate([items[name][keep] for name in names]),
+            "currency": np.repeat([None if name == "OrdinarySharesNumber" else currency for name in names], kept),
+            "unit": np.repeat([unit.get(name, "amount") for name in names], kept),
+        },
+        columns=FINANCIAL_STATEMENTS.data_columns,
+    )
 
 
 def _as_dates(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
