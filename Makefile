@@ -61,7 +61,7 @@ ui: setup
 	VALUATION_SOURCE=$${VALUATION_SOURCE:-sample} $(BIN)/dagster dev -m orchestration.definitions -h $${UI_HOST:-127.0.0.1} -p $(UI_PORT)
 
 # The scale benchmark on a SYNTHETIC market (benchmarks/scale.py): 5,000 listings x 20 years,
-# median of 3 runs, about 25 minutes here; prints a table, writes benchmarks/results/*.json.
+# median of 3 runs, about 25 minutes on 2 cores; prints a table, writes benchmarks/results/*.json.
 # A quick look: make bench SCALE=0.01 YEARS=2 RUNS=1 (half a minute).
 bench: setup
 	$(BIN)/python -W ignore -m benchmarks.scale --scale $${SCALE:-1} --years $${YEARS:-20} --runs $${RUNS:-3}
