@@ -2,7 +2,9 @@
 what changed, and gives the same rows as a full rebuild."""
 
 import shutil
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -32,16 +34,33 @@ def next_day_snapshot(tmp_path):
     return snapshot
 
 
-def test_daily_incremental_run_equals_a_full_rebuild(tmp_path, monkeypatch):
-    monkeypatch.setenv("VALUATION_REBUILD_LOOKBACK_DAYS", "2")
-    daily = tmp_path / "daily.duckdb"
-    run_pipeline(daily, FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, as_of="2025-01-31")
-    built_before = dict(query(daily, "select symbol || ' ' || date, built_at from marts.fct_valuation_daily"))
+@dataclass(frozen=True)
+class Runs:
+    daily: Path  # built on the fixture, then again on the next day's snapshot (incremental)
+    full: Path  # built once on the next day's snapshot
+    before: Path  # a copy of `daily` after its first build
 
-    snapshot = next_day_snapshot(tmp_path)
-    run_pipeline(daily, snapshot, FIXTURE_UNIVERSE, as_of="2025-01-31")
-    full = tmp_path / "full.duckdb"
-    run_pipeline(full, snapshot, FIXTURE_UNIVERSE, as_of="2025-01-31")
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Runs:
+    """One first build, one daily incremental build and one full build, shared by the tests below."""
+    tmp_path = tmp_path_factory.mktemp("incremental")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("VALUATION_REBUILD_LOOKBACK_DAYS", "2")
+        daily = tmp_path / "daily.duckdb"
+        run_pipeline(daily, FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, as_of="2025-01-31")
+        before = tmp_path / "before.duckdb"
+        shutil.copyfile(daily, before)
+        snapshot = next_day_snapshot(tmp_path)
+        run_pipeline(daily, snapshot, FIXTURE_UNIVERSE, as_of="2025-01-31")
+        full = tmp_path / "full.duckdb"
+        run_pipeline(full, snapshot, FIXTURE_UNIVERSE, as_of="2025-01-31")
+    return Runs(daily, full, before)
+
+
+def test_daily_incremental_run_equals_a_full_rebuild(runs):
+    daily, full = runs.daily, runs.full
+    built_before = dict(query(runs.before, "select symbol || ' ' || date, built_at from marts.fct_valuation_daily"))
 
     order = " order by symbol, date"
     assert query(daily, f"select {COLUMNS} from marts.fct_valuation_daily{order}") == query(
@@ -62,16 +81,9 @@ def test_daily_incremental_run_equals_a_full_rebuild(tmp_path, monkeypatch):
     assert query(daily, "select count(*) from marts.fct_valuation_daily where date = ?", [date(2025, 1, 13)]) == [(2,)]
 
 
-def test_relative_performance_daily_run_equals_a_full_rebuild(tmp_path, monkeypatch):
-    monkeypatch.setenv("VALUATION_REBUILD_LOOKBACK_DAYS", "2")
-    daily = tmp_path / "daily.duckdb"
-    run_pipeline(daily, FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, as_of="2025-01-31")
-    built_before = dict(query(daily, "select symbol || ' ' || as_of_date, built_at from marts.mart_relative_performance"))
-
-    snapshot = next_day_snapshot(tmp_path)
-    run_pipeline(daily, snapshot, FIXTURE_UNIVERSE, as_of="2025-01-31")
-    full = tmp_path / "full.duckdb"
-    run_pipeline(full, snapshot, FIXTURE_UNIVERSE, as_of="2025-01-31")
+def test_relative_performance_daily_run_equals_a_full_rebuild(runs):
+    daily, full = runs.daily, runs.full
+    built_before = dict(query(runs.before, "select symbol || ' ' || as_of_date, built_at from marts.mart_relative_performance"))
 
     order = " order by symbol, as_of_date"
     rows = query(daily, f"select {COLUMNS} from marts.mart_relative_performance{order}")

@@ -66,17 +66,15 @@ rebuild_from as (
         group by symbol
         union all
         -- prices loaded since the last build: the listing's own, or its benchmark's
-        select listings.symbol, min(prices.trade_date)
+        select inputs.symbol, min(prices.trade_date)
         from prices
-        inner join listings on prices.symbol = listings.symbol
+        inner join (
+            select symbol, symbol as input_symbol from listings
+            union all
+            select symbol, benchmark_symbol from listings
+        ) as inputs on prices.symbol = inputs.input_symbol
         where prices.loaded_at > (select max(built_at) from {{ this }})
-        group by listings.symbol
-        union all
-        select listings.symbol, min(prices.trade_date)
-        from prices
-        inner join listings on prices.symbol = listings.benchmark_symbol
-        where prices.loaded_at > (select max(built_at) from {{ this }})
-        group by listings.symbol
+        group by inputs.symbol
     ) as changes
     group by symbol
     {% else %}
