@@ -54,6 +54,13 @@ def calendar(code: str) -> xcals.ExchangeCalendar:
     return xcals.get_calendar(code)
 
 
+def session_open_local(calendar_code: str) -> str:
+    """When the exchange's regular session opens, local time (HH:MM), from exchange-calendars."""
+    cal = calendar(calendar_code)
+    session = cal.sessions[-1]
+    return cal.session_open(session).tz_convert(cal.tz).strftime("%H:%M")
+
+
 def latest_closed_session(calendar_code: str, clock: Clock) -> date:
     """The latest session of the calendar whose close has passed at the clock's moment."""
     cal = calendar(calendar_code)

@@ -1,6 +1,7 @@
 """Thin ingest assets: decide what to fetch, fetch, validate, upsert, report."""
 
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
@@ -13,8 +14,11 @@ from pydantic import Field
 from orchestration import settings
 from orchestration.defs.resources import MarketDataResource
 from orchestration.failpoints import failpoint
+from orchestration.freshness import session_open_local
 from orchestration.ingest_policy import StatementsFetch, price_starts, select_symbols, statements_due
 from orchestration.normalize import Validated, validate_prices, validate_profiles, validate_statements
+from orchestration.normalize.prices import choose_prices
+from orchestration.normalize.splits import empty_splits, splits_from_prices, validate_splits
 from orchestration.normalize.statements import empty_statements
 from orchestration.sources import Fetched
 from orchestration.universe import Universe, load_universe
@@ -25,6 +29,7 @@ from orchestration.warehouse.schema import (
     FINANCIAL_STATEMENTS,
     PRICES,
     REJECTED_ROWS,
+    STOCK_SPLITS,
     UNIVERSE_BENCHMARKS,
     UNIVERSE_COMPANIES,
     UNIVERSE_FX_PAIRS,
@@ -36,6 +41,9 @@ from orchestration.warehouse.schema import (
 
 RAW = "raw"
 FETCH_COMPLETE = "fetch_complete"
+INPUT_ACCEPTED = "input_accepted"
+# Rejections that hold back input which may be right (the stored value stays): someone must look.
+HELD_BACK_REASONS = ("unreadable_file", "conflicting_duplicate", "implausible_move", "implausible_value")
 UNIVERSE_KEYS = {table: dg.AssetKey([RAW, table.name]) for table in UNIVERSE_TABLES}
 
 
@@ -62,6 +70,15 @@ def _fetch_log(dataset: str, symbols: list[str], fetched: Fetched, source: str) 
     return pd.DataFrame(rows, columns=FETCH_LOG.data_columns)
 
 
+def _quarantined_files(dataset: str, fetched: Fetched) -> pd.DataFrame:
+    """An unreadable file as one rejected row: its path and the reason, none of its rows loaded."""
+    return pd.DataFrame(
+        [(dataset, None, "unreadable_file", json.dumps({"file": path, "problem": problem}, sort_keys=True))
+         for path, problem in sorted(fetched.quarantined.items())],
+        columns=REJECTED_ROWS.data_columns,
+    ).astype("object")  # fmt: skip
+
+
 def _load(
     conn: duckdb.DuckDBPyConnection,
     table: RawTable,
@@ -70,12 +87,19 @@ def _load(
     fetched: Fetched,
     source: str,
     date_column: str,
+    also: tuple[tuple[RawTable, Validated], ...] = (),
 ) -> dict:
     """Upsert good rows, rejects and the fetch log in one transaction; return the metadata."""
+    rejected = pd.concat(
+        [validated.rejected, *(v.rejected for _, v in also), _quarantined_files(table.name, fetched)],
+        ignore_index=True,
+    ).drop_duplicates(ignore_index=True)
     with transaction(conn):
+        for other, other_rows in also:
+            upsert(conn, other, other_rows.rows, source)
         result = upsert(conn, table, validated.rows, source)
         failpoint(f"load.{table.name}.between_rows_and_rejects")
-        upsert(conn, REJECTED_ROWS, validated.rejected, source)
+        upsert(conn, REJECTED_ROWS, rejected, source)
         upsert(conn, FETCH_LOG, fetch_log, source)
     rows = validated.rows
     metadata: dict = {
@@ -85,7 +109,8 @@ def _load(
         "rows_inserted": result.inserted,
         "rows_updated": result.updated,
         "rows_unchanged": result.unchanged,
-        "rows_rejected": len(validated.rejected),
+        "rows_held_stored": result.held,
+        "rows_rejected": len(rejected),
         "table_row_count": conn.execute(f"select count(*) from {table.qualified}").fetchone()[0],
         "symbols_loaded": int(rows["symbol"].nunique()) if len(rows) else 0,
         "symbols_failed": len(fetched.failures),
@@ -93,13 +118,25 @@ def _load(
     if len(rows):
         metadata["first_date"] = str(min(rows[date_column]))
         metadata["last_date"] = str(max(rows[date_column]))
-    if len(validated.rejected):
-        metadata["rejected_by_reason"] = validated.rejected.groupby("reason").size().to_dict()
+    if len(rejected):
+        metadata["rejected_by_reason"] = rejected.groupby("reason").size().to_dict()
+    if fetched.quarantined:
+        metadata["files_quarantined"] = dict(sorted(fetched.quarantined.items()))
     if fetched.failures:
         metadata["failures"] = dict(sorted(fetched.failures.items()))
     if fetched.warnings:
         metadata["warnings"] = fetched.warnings
     return metadata
+
+
+def _rejected_of_run(
+    conn: duckdb.DuckDBPyConnection, dataset: str, validated: Validated, splits: Validated | None, fetched: Fetched
+) -> pd.DataFrame:
+    """What this run rejected (its own rows, its split events, its unreadable files)."""
+    frames = [validated.rejected, _quarantined_files(dataset, fetched)]
+    if splits is not None:
+        frames.append(splits.rejected)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _fetch_check(asset_key: dg.AssetKey, fetched: Fetched, asked: int) -> dg.AssetCheckResult:
@@ -117,12 +154,49 @@ def _fetch_check(asset_key: dg.AssetKey, fetched: Fetched, asked: int) -> dg.Ass
     )
 
 
-def _fetch_check_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(
-        FETCH_COMPLETE,
-        asset=key,
-        description="Every symbol asked for was fetched; failures are listed (the rest still loads).",
+def _held_back(rejected: pd.DataFrame) -> list[str]:
+    """Each held-back input named: the file and line, or the file, and why."""
+    named = []
+    for reason, symbol, payload in rejected[rejected["reason"].isin(HELD_BACK_REASONS)][
+        ["reason", "symbol", "payload"]
+    ].itertuples(index=False):
+        row = json.loads(payload)
+        where = row.get("file") or row.get("vintage") or ""
+        line = f":{row['line']}" if row.get("line") else ""
+        what = row.get("problem") or " ".join(
+            str(row[k]) for k in ("date", "period_end", "line_item", "close", "value") if row.get(k) not in (None, "")
+        )
+        named.append(f"{reason}: {where}{line} {symbol or ''} {what}".strip())
+    return sorted(named)
+
+
+def _input_check(asset_key: dg.AssetKey, rejected: pd.DataFrame) -> dg.AssetCheckResult:
+    """Fails (ERROR) while any input is held back: an unreadable file, conflicting rows, an
+    implausible value. The stored data stayed as it was; the list says what to look at."""
+    held = _held_back(rejected)
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=INPUT_ACCEPTED,
+        passed=not held,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"held_back": len(held), "inputs": "\n".join(held[:200]) or "none"},
     )
+
+
+def _fetch_check_spec(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            FETCH_COMPLETE,
+            asset=key,
+            description="Every symbol asked for was fetched; failures are listed (the rest still loads).",
+        ),
+        dg.AssetCheckSpec(
+            INPUT_ACCEPTED,
+            asset=key,
+            description="No input was held back: no unreadable file, no conflicting rows, no implausible "
+            "value. What is held back is listed by file and line; the stored data is left as it was.",
+        ),
+    ]
 
 
 @dg.multi_asset(
@@ -143,7 +217,8 @@ def raw_universe(duckdb: WarehouseResource) -> Iterator[dg.MaterializeResult]:
         ),
         UNIVERSE_LISTINGS: pd.DataFrame(
             [(l.symbol, c.company_id, l.exchange, exchanges[l.exchange].calendar, exchanges[l.exchange].timezone,
-              l.currency, l.shares_per_listing_unit, l.primary, l.benchmark)
+              session_open_local(exchanges[l.exchange].calendar), l.currency, l.shares_per_listing_unit, l.primary,
+              l.benchmark)
              for c, l in universe.listings],
             columns=UNIVERSE_LISTINGS.data_columns,
         ),
@@ -194,19 +269,33 @@ class PricesConfig(UniverseSliceConfig):
 
 
 PRICES_KEY = dg.AssetKey([RAW, "prices"])
+SPLITS_KEY = dg.AssetKey([RAW, "stock_splits"])
 PROFILES_KEY = dg.AssetKey([RAW, "company_profiles"])
 STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
 
 
-@dg.asset(
-    key=PRICES_KEY,
-    group_name="raw",
-    deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
-    check_specs=[_fetch_check_spec(PRICES_KEY)],
-    description="Daily bars of listings, benchmarks and FX pairs: traded close and adjusted close. "
-    "Incremental per symbol (last loaded date minus an overlap); a new symbol gets its full history.",
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            PRICES_KEY,
+            group_name="raw",
+            deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
+            description="Daily bars of listings, benchmarks and FX pairs: traded close (on today's split basis) "
+            "and adjusted close. Every row is validated before the choice among downloads. Incremental per "
+            "symbol (last loaded date minus an overlap); a new symbol gets its full history.",
+        ),
+        dg.AssetSpec(
+            SPLITS_KEY,
+            group_name="raw",
+            deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
+            description="Stock splits per listing (the snapshot's corporate actions; Yahoo's Stock Splits), "
+            "loaded with the prices they restate.",
+        ),
+    ],
+    check_specs=_fetch_check_spec(PRICES_KEY),
+    name="raw_prices",
 )
-def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: MarketDataResource) -> dg.MaterializeResult:
+def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: MarketDataResource) -> Iterator:
     universe = _universe()
     instruments = universe.instruments(config.exchanges, config.fx)
     selected = set(config.select([instrument.symbol for instrument in instruments]))
@@ -220,19 +309,32 @@ def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: Mar
     starts = {} if source.fetches_are_free else price_starts(symbols, watermarks, market_data.price_overlap_days)
     fetched = source.fetch_prices(instruments, starts)
     currencies = {listing.symbol: listing.currency for _, listing in universe.listings}
-    validated = validate_prices(fetched.frame, settings.as_of_date(), currencies)
+    splits = validate_splits(
+        pd.concat([s for s in (fetched.splits, splits_from_prices(fetched.frame)) if s is not None and len(s)])
+        if (fetched.splits is not None and len(fetched.splits)) or len(fetched.frame) else empty_splits()
+    )
+    split_dates = set(zip(splits.rows["symbol"], splits.rows["ex_date"]))
+    # Every row is validated before any choice among downloads is made.
+    validated = validate_prices(fetched.frame, settings.as_of_date(), currencies, split_dates)
+    chosen = Validated(rows=choose_prices(validated.rows, splits.rows), rejected=validated.rejected)
     fetch_log = _fetch_log("prices", symbols, fetched, source.name)
     with duckdb.get_connection() as conn:
-        metadata = _load(conn, PRICES, validated, fetch_log, fetched, source.name, "date")
+        metadata = _load(conn, PRICES, chosen, fetch_log, fetched, source.name, "date", also=((STOCK_SPLITS, splits),))
+        rejected = _rejected_of_run(conn, "prices", chosen, splits, fetched)
     metadata["symbols_new"] = sum(1 for start in starts.values() if start is None)
-    return dg.MaterializeResult(metadata=metadata, check_results=[_fetch_check(PRICES_KEY, fetched, len(symbols))])
+    yield dg.MaterializeResult(asset_key=SPLITS_KEY, metadata={"split_events": len(splits.rows)})
+    yield dg.MaterializeResult(
+        asset_key=PRICES_KEY,
+        metadata=metadata,
+        check_results=[_fetch_check(PRICES_KEY, fetched, len(symbols)), _input_check(PRICES_KEY, rejected)],
+    )
 
 
 @dg.asset(
     key=PROFILES_KEY,
     group_name="raw",
     deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
-    check_specs=[_fetch_check_spec(PROFILES_KEY)],
+    check_specs=_fetch_check_spec(PROFILES_KEY),
     description="Daily snapshot of each listing's profile (a subset of Yahoo's Ticker.info); history accumulates.",
 )
 def raw_company_profiles(
@@ -248,7 +350,11 @@ def raw_company_profiles(
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
         metadata = _load(conn, COMPANY_PROFILES, validated, fetch_log, fetched, source.name, "snapshot_date")
-    return dg.MaterializeResult(metadata=metadata, check_results=[_fetch_check(PROFILES_KEY, fetched, len(symbols))])
+        rejected = _rejected_of_run(conn, "company_profiles", validated, None, fetched)
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[_fetch_check(PROFILES_KEY, fetched, len(symbols)), _input_check(PROFILES_KEY, rejected)],
+    )
 
 
 def _last_statement_fetches(conn: duckdb.DuckDBPyConnection) -> dict[str, StatementsFetch]:
@@ -264,7 +370,7 @@ def _last_statement_fetches(conn: duckdb.DuckDBPyConnection) -> dict[str, Statem
     key=STATEMENTS_KEY,
     group_name="raw",
     deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
-    check_specs=[_fetch_check_spec(STATEMENTS_KEY)],
+    check_specs=_fetch_check_spec(STATEMENTS_KEY),
     description="Income, balance and cash-flow statements, long; every filing's version is kept. "
     "Fetched from a live source only when they can have changed (first run, an earnings date passed, or too old).",
 )
@@ -280,13 +386,17 @@ def raw_financial_statements(
         last_fetches = _last_statement_fetches(conn)
     due = symbols if source.fetches_are_free else statements_due(symbols, last_fetches, as_of, market_data.fundamentals_max_age_days)
     fetched = source.fetch_statements(due) if due else Fetched(empty_statements())
-    validated = validate_statements(fetched.frame, as_of)
+    validated = validate_statements(fetched.frame, as_of, universe.currencies)
     fetch_log = _fetch_log("financial_statements", due, fetched, source.name)
     with duckdb.get_connection() as conn:
         metadata = _load(conn, FINANCIAL_STATEMENTS, validated, fetch_log, fetched, source.name, "period_end")
+        rejected = _rejected_of_run(conn, "financial_statements", validated, None, fetched)
     metadata["symbols_due"] = len(due)
     metadata["symbols_not_due"] = len(symbols) - len(due)
-    return dg.MaterializeResult(metadata=metadata, check_results=[_fetch_check(STATEMENTS_KEY, fetched, len(due))])
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[_fetch_check(STATEMENTS_KEY, fetched, len(due)), _input_check(STATEMENTS_KEY, rejected)],
+    )
 
 
 raw_assets = [raw_universe, raw_prices, raw_company_profiles, raw_financial_statements]

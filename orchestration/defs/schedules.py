@@ -9,7 +9,7 @@ when upstream updates", and it requests exactly the models downstream of what ch
 
 import dagster as dg
 
-from orchestration.defs.ingest import PRICES_KEY, PROFILES_KEY, STATEMENTS_KEY, UNIVERSE_KEYS
+from orchestration.defs.ingest import PRICES_KEY, PROFILES_KEY, SPLITS_KEY, STATEMENTS_KEY, UNIVERSE_KEYS
 from orchestration.freshness import FX_CALENDAR, calendar
 
 PRICES_OP = "raw__prices"
@@ -27,7 +27,7 @@ MARKET_PRICE_CONFIGS = {
 def _prices_job(name: str, description: str):
     return dg.define_asset_job(
         name,
-        selection=UNIVERSE | dg.AssetSelection.assets(PRICES_KEY),
+        selection=UNIVERSE | dg.AssetSelection.assets(PRICES_KEY, SPLITS_KEY),
         config={"ops": {PRICES_OP: {"config": MARKET_PRICE_CONFIGS[name]}}},
         description=description,
     )

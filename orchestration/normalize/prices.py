@@ -1,4 +1,16 @@
-"""Daily prices: validation of the normalized long frame, and splicing of snapshot vintages.
+"""Daily prices: validation of every row, then the choice among vintages, by explicit rules.
+
+A source hands over *vintages*: downloads of a symbol made at different times (the files of a
+snapshot, or one Yahoo fetch). Each row is validated on its own and against its neighbours in
+its vintage before it takes part in any choice, so one bad row can never decide which download
+wins or restate a symbol's history. Then, per symbol and day (`choose_prices`):
+
+- every vintage is put on today's split basis with the split events (a download's "raw" close is
+  split-adjusted as of its download date, taken as its last valid date);
+- the traded close (for valuation) comes from a raw vintage, newest first; where only a
+  dividend-adjusted vintage covers the day, it is recovered from that vintage's own dividends;
+  where that is impossible it stays null (price_basis `adjusted`) and valuation is null;
+- adj_close (for returns) is one continuous series on the newest vintage's dividend basis.
 
 A normalized price frame has exactly the columns of raw.prices (orchestration.warehouse.schema.PRICES).
 """
@@ -16,131 +28,289 @@ from orchestration.warehouse.schema import PRICES
 NUMERIC_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume", "dividends", "stock_splits"]
 # Relative slack for "close within [low, high]": adjusted series are float products of factors.
 RANGE_TOLERANCE = 1e-6
+# A close more than this multiple away from its neighbours, with no split to explain it, is held
+# back as implausible (a 100x typo) until a second vintage confirms it.
+IMPLAUSIBLE_MOVE = 2.5
+# Two vintages "agree" on a day within this relative difference.
+AGREEMENT_TOLERANCE = 0.01
+# price_basis of a chosen row: how its traded close was obtained. Higher wins over lower, in the
+# choice and in the upsert (a stored traded close is never replaced by a recovered or missing one).
+BASIS_RANK = {"adjusted": 1, "from_dividends": 2, "raw": 3, "index": 3, "fx": 3}
+VINTAGE_COLUMNS = ["vintage", "line"]  # where a row came from: file (or fetch) and line
 
 
 def empty_prices() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in PRICES.data_columns})
 
 
+def empty_vintage_rows() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in PRICES.data_columns + VINTAGE_COLUMNS})
+
+
+def _parse_dates(values: pd.Series) -> pd.Series:
+    """ISO dates (YYYY-MM-DD) only; anything else, 2025-02-30 included, is NaT."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.to_datetime(values).dt.normalize()
+    as_text = values.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v).astype("object")
+    return pd.to_datetime(as_text, errors="coerce", format="%Y-%m-%d")
+
+
 def coerce_price_types(frame: pd.DataFrame) -> pd.DataFrame:
     """Cast a price frame to its contract types (dates as datetime.date, numbers as float64)."""
-    out = frame[PRICES.data_columns].copy()
+    extra = [c for c in VINTAGE_COLUMNS if c in frame.columns]
+    out = frame[PRICES.data_columns + extra].copy()
     out["symbol"] = out["symbol"].astype("object")
-    out["date"] = pd.to_datetime(out["date"], errors="coerce", format="mixed").dt.date  # unreadable: rejected
+    out["date"] = _parse_dates(out["date"]).dt.date
     for column in NUMERIC_COLUMNS:
-        out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
+        out[column] = pd.to_numeric(out[column].replace("", None), errors="coerce").astype("float64")
     for column in ("currency", "price_basis"):
         out[column] = out[column].astype("object")
     return out.reset_index(drop=True)
 
 
-def validate_prices(frame: pd.DataFrame, as_of: date, expected_currency: dict[str, str]) -> Validated:
-    """Split a normalized price frame into loadable rows and rejected rows with reasons.
+def _unparseable(original: pd.Series, parsed: pd.Series) -> pd.Series:
+    """A cell that had a value the parser could not read (never stored as null over a good value)."""
+    present = original.notna() & original.astype("str").str.strip().ne("")
+    return present & parsed.isna()
+
+
+def _neighbour_jumps(frame: pd.DataFrame, split_dates: set[tuple[str, date]]) -> pd.Series:
+    """Rows whose close is more than IMPLAUSIBLE_MOVE times away from the previous or next close of
+    its own vintage, in the same direction on both sides (a spike), or from the previous one with
+    no split on that day (a jump). FX and other series are judged alike."""
+    ordered = frame.sort_values(["vintage", "symbol", "date"])
+    group = ordered.groupby(["vintage", "symbol"], sort=False)["close"]
+    log_close = np.log(ordered["close"].where(ordered["close"] > 0))
+    step_in = log_close - np.log(group.shift(1).where(group.shift(1) > 0))
+    step_out = log_close - np.log(group.shift(-1).where(group.shift(-1) > 0))
+    limit = np.log(IMPLAUSIBLE_MOVE)
+    spike = (step_in.abs() > limit) & (step_out.abs() > limit) & (np.sign(step_in) == np.sign(step_out))
+    explained = pd.Series(
+        [(s, d) in split_dates for s, d in zip(ordered["symbol"], ordered["date"])], index=ordered.index
+    )
+    jump = (step_in.abs() > limit) & ~explained
+    return (spike | jump).reindex(frame.index).fillna(False)
+
+
+def validate_prices(
+    frame: pd.DataFrame,
+    as_of: date,
+    expected_currency: dict[str, str],
+    split_dates: set[tuple[str, date]] | None = None,
+) -> Validated:
+    """Split vintage rows into valid rows and rejected rows, each rejection with its reason.
 
     `expected_currency` maps a listing's symbol to its trading currency (indices and FX are absent).
+    `split_dates` holds (symbol, ex_date) of known splits: a jump on such a day is explained.
+    Rejected rows keep the row exactly as it came (the strings of a file), with its file and line.
     """
-    original = frame[PRICES.data_columns].reset_index(drop=True)  # rejects keep the row as it came
-    frame = coerce_price_types(frame)
-    close, low, high = frame["close"], frame["low"], frame["high"]
-    slack_low = low.abs() * RANGE_TOLERANCE
-    slack_high = high.abs() * RANGE_TOLERANCE
-    # one lookup per distinct symbol, not per row
-    codes, symbols = pd.factorize(frame["symbol"])
+    if "vintage" not in frame.columns:
+        frame = frame.assign(vintage="fetch", line=None)
+    original = frame[PRICES.data_columns + VINTAGE_COLUMNS].reset_index(drop=True)
+    typed = coerce_price_types(original)
+    close, low, high = typed["close"], typed["low"], typed["high"]
+    slack_low, slack_high = low.abs() * RANGE_TOLERANCE, high.abs() * RANGE_TOLERANCE
+    codes, symbols = pd.factorize(typed["symbol"])  # one lookup per distinct symbol, not per row
     expected = pd.Series(
-        np.array([expected_currency.get(symbol) for symbol in symbols] + [None], dtype=object)[codes],
-        index=frame.index,
+        np.array([expected_currency.get(s) for s in symbols] + [None], dtype=object)[codes], index=typed.index
     )
+    unparseable = pd.Series(False, index=typed.index)
+    for column in NUMERIC_COLUMNS:
+        unparseable |= _unparseable(original[column], typed[column])
+    key = ["vintage", *PRICES.key]
+    values = PRICES.data_columns
+    basis = typed["price_basis"]
+    traded = basis.isin(["raw", "adjusted"])
+    factor = typed["adj_close"] / close
     checks = [
-        ("missing_symbol_or_date", frame["symbol"].isna() | frame["symbol"].eq("") | frame["date"].isna()),
+        ("missing_symbol", typed["symbol"].isna() | typed["symbol"].astype("str").str.strip().eq("")),
+        ("unparseable_date", typed["date"].isna()),
+        ("unparseable_number", unparseable),
         ("missing_close", close.isna()),
-        ("non_finite_price", ~np.isfinite(frame[["open", "high", "low", "close", "adj_close"]].fillna(0)).all(axis=1)),
-        ("non_positive_close", close <= 0),
+        ("non_finite_price", ~np.isfinite(typed[["open", "high", "low", "close", "adj_close"]].fillna(0)).all(axis=1)),
+        ("non_positive_price", (typed[["open", "high", "low", "close", "adj_close"]] <= 0).any(axis=1)),
+        ("unknown_price_basis", ~basis.isin(["raw", "adjusted", "index", "fx"])),
         ("high_below_low", high < low),
         # Yahoo's daily FX close is a fixing taken outside the bar's high/low window: only
         # traded instruments must close inside their range.
-        (
-            "close_outside_low_high",
-            frame["price_basis"].ne("fx") & ((close < low - slack_low) | (close > high + slack_high)),
-        ),
-        ("negative_volume", frame["volume"] < 0),
-        ("future_date", pd.to_datetime(frame["date"]) > pd.Timestamp(as_of)),  # NaT compares False
-        ("currency_mismatch", expected.notna() & (expected != frame["currency"])),
-        ("duplicate_key", frame.duplicated(subset=list(PRICES.key), keep="first")),
+        ("close_outside_low_high", basis.ne("fx") & ((close < low - slack_low) | (close > high + slack_high))),
+        # A dividend adjustment only ever lowers a close; a split never shows in one download.
+        ("adj_close_above_close", basis.eq("raw") & (factor > 1 + RANGE_TOLERANCE)),
+        ("negative_or_fractional_volume", (typed["volume"] < 0) | (typed["volume"] % 1 != 0)),
+        ("negative_dividend", typed["dividends"] < 0),
+        ("non_positive_split_ratio", typed["stock_splits"] < 0),
+        ("future_date", pd.to_datetime(typed["date"]) > pd.Timestamp(as_of)),  # NaT compares False
+        ("currency_mismatch", traded & expected.notna() & (expected != typed["currency"])),
     ]
-    reasons = first_reason(frame, checks)
-    return Validated(
-        rows=frame[reasons.isna()].reset_index(drop=True),
-        rejected=rejected_rows("prices", original, reasons),
-    )
+    reasons = first_reason(typed, checks)
+
+    # Among rows valid so far: a key seen twice in one vintage is a duplicate when the values are
+    # the same, and a conflict when they differ (both are held back: no rule says which is right).
+    valid = reasons.isna()
+    candidates = typed[valid]
+    repeated = candidates.duplicated(subset=key, keep=False)
+    if repeated.any():
+        same_values = candidates[repeated].astype("str").duplicated(subset=key + values, keep=False)
+        conflict = same_values.index[~same_values]
+        reasons[conflict] = "conflicting_duplicate"
+        identical_extra = candidates[repeated & candidates.astype("str").duplicated(subset=key + values, keep="first")]
+        reasons[identical_extra.index] = "duplicate_row"
+
+    # Implausible moves, judged against the valid neighbours of the same vintage only, and
+    # confirmed when another vintage has (nearly) the same close that day.
+    valid = reasons.isna()
+    jumps = _neighbour_jumps(typed[valid], split_dates or set())
+    if jumps.any():
+        suspects = typed[valid][jumps]
+        others = typed[valid & ~typed.index.isin(suspects.index)]
+        for index, row in suspects.iterrows():
+            same_day = others[(others["symbol"] == row["symbol"]) & (others["date"] == row["date"])
+                              & (others["vintage"] != row["vintage"])]  # fmt: skip
+            if not any(_agree_but_for_a_split(row["close"], other) for other in same_day["close"]):
+                reasons[index] = "implausible_move"
+
+    ok = reasons.isna()
+    return Validated(rows=typed[ok].reset_index(drop=True), rejected=rejected_rows("prices", original, reasons))
 
 
-# A split shows as a whole-number ratio between two downloads' closes. Between a traded and a
-# dividend-adjusted download the ratio is also off by the dividend factor, so allow that much.
-SPLIT_TOLERANCE = 0.10
+def _agree_but_for_a_split(a: float, b: float) -> bool:
+    """Two closes of one day agree when equal within AGREEMENT_TOLERANCE, or a whole split ratio
+    apart (two downloads on different split bases)."""
+    ratio = max(a, b) / min(a, b)
+    return abs(ratio / round(ratio) - 1) < AGREEMENT_TOLERANCE
 
 
-def _split_ratio(ratio: float) -> float:
-    """The stock-split factor (1.0 for none) nearest to a price ratio between two downloads."""
-    candidates = [1.0] + [float(n) for n in range(2, 51)] + [1.0 / n for n in range(2, 51)]
-    nearest = min(candidates, key=lambda c: abs(ratio / c - 1))
-    return nearest if abs(ratio / nearest - 1) < SPLIT_TOLERANCE else 1.0
+def _split_factor_after(dates: pd.Series, events: pd.DataFrame, basis_date: date) -> pd.Series:
+    """Product of the split ratios a download made on `basis_date` has not applied yet, per row:
+    every event after the download, for the rows dated before its ex_date."""
+    factor = pd.Series(1.0, index=dates.index)
+    for ex_date, ratio in events[["ex_date", "split_ratio"]].itertuples(index=False):
+        if ex_date > basis_date:
+            factor[dates < ex_date] *= ratio
+    return factor
 
 
-def _median_ratio(numerator: pd.Series, denominator: pd.Series) -> float | None:
-    """Median of numerator/denominator over their common dates (both indexed by date)."""
-    common = numerator.index.intersection(denominator.index)
-    if common.empty:
-        return None
-    return float((numerator[common] / denominator[common]).median())
+def _dividend_factors(rows: pd.DataFrame, dividend_scale: float = 1.0) -> pd.Series:
+    """Yahoo's cumulative dividend adjustment of an adjusted-only download, per row, from the
+    dividends in the same download (scaled by `dividend_scale`, see `_calibrated_scale`).
 
-
-def _adjusted(frame: pd.DataFrame) -> pd.Series:
-    """A vintage's dividend-adjusted close by date (an adjusted download's close already is one)."""
-    return frame["adj_close"].fillna(frame["close"])
-
-
-def splice_vintages(vintages: list[pd.DataFrame]) -> pd.DataFrame:
-    """Combine downloads of one symbol made at different times ("vintages") into one series.
-
-    - Each day's close (and open, high, low, volume) is the traded one wherever any vintage has
-      it (price_basis raw), newest vintage first; a dividend-adjusted close only fills days no raw
-      vintage covers, and its rows say price_basis adjusted.
-    - Every vintage is restated to the newest vintage's split basis: Yahoo restates history for
-      splits, so an older download differs by a whole-number ratio (NVDA's 10:1 split of 2024).
-    - adj_close is one continuous series on the newest vintage's adjustment basis. An older
-      vintage's adjusted closes differ from it by the factor of the dividends paid between the two
-      downloads, the same on every earlier day, so they are rescaled by the ratio on common days:
-      returns show no step where vintages meet.
+    Yahoo multiplies every close before an ex-date by 1 - D / (traded close the day before). In an
+    adjusted series that close is unknown, but for the latest ex-date k with later factor G:
+    adjusted(p) = traded(p) * f_k * G and f_k = 1 - D_k / traded(p) give f_k = adj(p) / (adj(p) + D_k * G).
     """
-    frames = [v.set_index("date", drop=False).sort_index() for v in vintages if len(v)]
-    if not frames:
+    ordered = rows.sort_values("date")
+    adjusted = ordered["close"].to_numpy()
+    dividends = ordered["dividends"].fillna(0.0).to_numpy() * dividend_scale
+    factors = np.ones(len(ordered))
+    later = 1.0
+    for i in range(len(ordered) - 1, -1, -1):
+        factors[i] = later
+        if dividends[i] > 0 and i > 0:
+            previous = adjusted[i - 1]
+            later *= previous / (previous + dividends[i] * later)
+    return pd.Series(factors, index=ordered.index).reindex(rows.index)
+
+
+# A recovery from dividends must reproduce an overlapping traded download this closely.
+RECOVERY_TOLERANCE = 0.002
+
+
+def _calibrated_scale(adjusted: pd.DataFrame, traded: pd.DataFrame | None) -> float | None:
+    """The factor by which Yahoo applied this download's dividends, checked on a traded download.
+
+    Yahoo does not always adjust with the amounts it lists (9988.HK's HKD dividends were applied
+    as their USD amounts), so where a traded download overlaps, the scale that makes the recovered
+    closes equal the traded ones is solved for and must then fit every overlapping day. Without an
+    overlap the listed amounts are taken as they are. None: no scale fits; do not recover.
+    """
+    if traded is None:
+        return 1.0
+    common = adjusted.set_index("date")["close"].to_frame("adjusted").join(
+        traded.set_index("date")["close"].rename("traded"), how="inner"
+    )
+    if len(common) < 5:
+        return 1.0
+    # The latest overlapping days are the ones the recovery extends; a download's last bar may be
+    # a session that had not closed yet, so it is left out.
+    common = common.iloc[-61:-1]
+    observed = float((common["adjusted"] / common["traded"]).median())
+
+    def recovered_factor(scale: float) -> float:
+        factors = _dividend_factors(adjusted, scale)
+        return float(factors[adjusted["date"].isin(common.index)].median())
+
+    low, high = 0.0, 10.0
+    if not recovered_factor(high) <= observed <= recovered_factor(low):
+        return None
+    for _ in range(60):  # the factor falls as the scale grows: bisect
+        middle = (low + high) / 2
+        low, high = (middle, high) if recovered_factor(middle) > observed else (low, middle)
+    scale = (low + high) / 2
+    factors = _dividend_factors(adjusted, scale)
+    check = adjusted.assign(factor=factors).set_index("date").join(common, how="inner")
+    error = (check["close"] / check["factor"] / check["traded"] - 1).abs().max()
+    return scale if error <= RECOVERY_TOLERANCE else None
+
+
+def choose_prices(valid_rows: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
+    """One row per (symbol, date) from validated vintage rows, by the rules in the module docstring.
+
+    `splits`: symbol, ex_date, split_ratio (ratio 1 rows change nothing). Returns raw.prices rows.
+    """
+    if valid_rows.empty:
         return empty_prices()
-    frames.sort(key=lambda v: v.index.max(), reverse=True)
-    newest = frames[0]
+    chosen = []
+    for symbol, rows in valid_rows.groupby("symbol", sort=True):
+        events = splits[(splits["symbol"] == symbol) & (splits["split_ratio"] != 1.0)]
+        restated = []
+        for vintage, frame in rows.groupby("vintage", sort=True):
+            frame = frame.copy()
+            basis_date = frame["date"].max()  # a download is split-adjusted as of (at least) its last day
+            factor = _split_factor_after(frame["date"], events, basis_date)
+            for column in ("open", "high", "low", "close", "adj_close", "dividends"):
+                frame[column] = frame[column] / factor
+            frame["volume"] = frame["volume"] * factor
+            restated.append(frame.assign(_basis_date=basis_date))
+        vintages = []
+        for frame in restated:
+            frame = frame.copy()
+            vintage, basis_date = frame["vintage"].iloc[0], frame["_basis_date"].iloc[0]
+            if (frame["price_basis"] == "adjusted").all():
+                adjusted_close = frame["close"].copy()
+                scale = None
+                if frame["dividends"].notna().any():
+                    traded = [v for v in restated if (v["price_basis"] == "raw").all()]
+                    scale = _calibrated_scale(frame, pd.concat(traded) if traded else None)
+                if scale is None:
+                    for column in ("open", "high", "low", "close"):
+                        frame[column] = np.nan
+                    frame["price_basis"] = "adjusted"
+                else:
+                    dividend_factor = _dividend_factors(frame, scale)
+                    for column in ("open", "high", "low", "close"):
+                        frame[column] = frame[column] / dividend_factor
+                    frame["price_basis"] = "from_dividends"
+                frame["adj_close"] = adjusted_close
+            elif frame["price_basis"].isin(["index", "fx"]).all():
+                frame["adj_close"] = frame["adj_close"].fillna(frame["close"])
+            frame["_rank"] = frame["price_basis"].map(BASIS_RANK)
+            vintages.append((basis_date, vintage, frame.set_index("date", drop=False)))
 
-    restated = []
-    for frame in frames:
-        frame = frame.copy()
-        ratio = _median_ratio(newest["close"], frame["close"])
-        split = _split_ratio(ratio) if ratio is not None else 1.0
-        if split != 1.0:
-            for column in ("open", "high", "low", "close", "adj_close"):
-                frame[column] = frame[column] * split
-            frame["volume"] = frame["volume"] / split
-        restated.append(frame)
+        # Newest download first: it holds the latest dividend and split knowledge.
+        vintages.sort(key=lambda v: (v[0], v[1]), reverse=True)
+        candidates = pd.concat([frame.assign(_order=i) for i, (_, _, frame) in enumerate(vintages)])
+        best = candidates.sort_values(["_rank", "_order"], ascending=[False, True]).groupby(level=0).head(1)
+        best = best.sort_index()
 
-    # Traded closes first (newest raw vintage first), then adjusted-only vintages.
-    by_priority = sorted(restated, key=lambda v: v["price_basis"].iloc[0] == "adjusted")
-    combined = by_priority[0]
-    for frame in by_priority[1:]:
-        combined = pd.concat([combined, frame[~frame.index.isin(combined.index)]])
-    combined = combined.sort_index()
-
-    adjusted = _adjusted(restated[0])
-    for frame in restated[1:]:
-        older = _adjusted(frame)
-        ratio = _median_ratio(adjusted, older)
-        older = older * (ratio if ratio is not None else 1.0)
-        adjusted = pd.concat([adjusted, older[~older.index.isin(adjusted.index)]]).sort_index()
-    combined["adj_close"] = adjusted.reindex(combined.index).to_numpy()
-    return combined.reset_index(drop=True)
+        # adj_close: the newest vintage's series, older ones rescaled onto it by their median ratio
+        # on common days (the factor of the dividends paid between the two downloads).
+        adjusted = vintages[0][2]["adj_close"].dropna()
+        for _, _, frame in vintages[1:]:
+            older = frame["adj_close"].dropna()
+            common = adjusted.index.intersection(older.index)
+            ratio = float((adjusted[common] / older[common]).median()) if len(common) else 1.0
+            adjusted = pd.concat([adjusted, older[~older.index.isin(adjusted.index)] * ratio]).sort_index()
+        best["adj_close"] = adjusted.reindex(best.index).to_numpy()
+        chosen.append(best.reset_index(drop=True)[PRICES.data_columns])
+    out = pd.concat(chosen, ignore_index=True)
+    return out.astype({"symbol": "object", "currency": "object", "price_basis": "object"})

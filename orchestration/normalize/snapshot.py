@@ -4,21 +4,31 @@ prices/*.csv:        date,ticker,currency,open,high,low,close,adj_close,volume,d
 fundamentals/*.csv:  company_ticker,fiscal_period,period_type,period_start,period_end,filed_date,
                      line_item,value,currency,unit,...
 profiles/*.csv:      the columns of raw.company_profiles
+corporate_actions/splits.csv: ticker,ex_date,split_ratio,...
+
+Files are read as text, cell by cell, so that a rejected row keeps exactly what the file said.
+A file that cannot be read as a whole (wrong header, bad encoding, a line with the wrong number of
+fields, empty, a directory) is quarantined with its path and the reason; the others still load.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 import pandas as pd
 
-from orchestration.normalize.prices import coerce_price_types
 from orchestration.normalize.statements import empty_statements
 
 PRICE_HEADER = ["date", "ticker", "currency", "open", "high", "low", "close", "adj_close", "volume",
                 "dividends", "stock_splits", "price_basis"]  # fmt: skip
 STATEMENT_HEADER = ["company_ticker", "fiscal_period", "period_type", "period_start", "period_end",
                     "filed_date", "line_item", "value", "currency", "unit"]  # fmt: skip
+SPLITS_HEADER = ["ticker", "ex_date", "split_ratio"]
 
 # unit in the snapshot -> (multiplier to base units, unit in the raw layer)
 UNIT_SCALES: dict[str, tuple[int, str]] = {
@@ -31,21 +41,67 @@ UNIT_SCALES: dict[str, tuple[int, str]] = {
     "million_shares": (10**6, "shares"),
     "billion_shares": (10**9, "shares"),
 }
-CASHFLOW_PREFIXES = ("capex", "depreciation", "amortization", "operating_cash_flow", "free_cash_flow")
+CASHFLOW_PREFIXES = ("capex", "depreciation", "amortization", "operating_cash_flow", "free_cash_flow",
+                     "principal_payments")  # fmt: skip
 
 
-def has_header(frame: pd.DataFrame, header: list[str]) -> bool:
-    return list(frame.columns[: len(header)]) == header
+@dataclass
+class SnapshotFiles:
+    """The readable files of one snapshot folder, and the quarantined ones with their reason."""
+
+    frames: list[tuple[Path, pd.DataFrame]] = field(default_factory=list)
+    quarantined: dict[str, str] = field(default_factory=dict)  # path -> why it was not read
+
+
+def read_snapshot_csv(path: Path, header: list[str]) -> pd.DataFrame:
+    """A snapshot CSV as text cells plus `vintage` (its path) and `line` (1-based line in the file).
+
+    Raises ValueError naming what is wrong; the caller quarantines the file.
+    """
+    if not path.is_file():
+        raise ValueError("not a regular file")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise ValueError("empty file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 text (byte {error.start})") from None
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    found = rows[0]
+    if found[: len(header)] != header:
+        raise ValueError(f"header {','.join(found)[:200]!r} is not the expected {','.join(header)!r}...")
+    width = len(found)
+    for number, row in enumerate(rows[1:], start=2):
+        if row and len(row) != width:
+            raise ValueError(f"line {number} has {len(row)} fields, the header has {width}")
+    body = [(row, number) for number, row in enumerate(rows[1:], start=2) if row]
+    frame = pd.DataFrame([row for row, _ in body], columns=found, dtype="object")
+    frame["vintage"] = str(path)
+    frame["line"] = [number for _, number in body]
+    return frame
+
+
+def read_folder(folder: Path, header: list[str]) -> SnapshotFiles:
+    files = SnapshotFiles()
+    if not folder.is_dir():
+        return files
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.suffix.lower() != ".csv":
+            continue
+        try:
+            files.frames.append((path, read_snapshot_csv(path, header)))
+        except (OSError, ValueError, csv.Error) as error:
+            files.quarantined[str(path)] = str(error)
+    return files
 
 
 def prices_from_snapshot(frame: pd.DataFrame) -> pd.DataFrame:
-    """A snapshot price CSV (read with dtype=str) as a normalized price frame."""
-    out = frame.rename(columns={"ticker": "symbol"})
-    out = coerce_price_types(out)
-    # An adjusted series has no separate adjusted close: its close already is one.
-    adjusted = out["price_basis"].eq("adjusted") & out["adj_close"].isna()
-    out.loc[adjusted, "adj_close"] = out.loc[adjusted, "close"]
-    return out
+    """A snapshot price CSV (as text) as vintage rows: raw.prices columns + vintage and line."""
+    return frame.rename(columns={"ticker": "symbol"})[
+        ["symbol", "date", "open", "high", "low", "close", "adj_close", "volume", "dividends", "stock_splits",
+         "currency", "price_basis", "vintage", "line"]
+    ]  # fmt: skip
 
 
 def _scaled(value: str, unit: str) -> tuple[float | None, str | None]:
@@ -57,11 +113,11 @@ def _scaled(value: str, unit: str) -> tuple[float | None, str | None]:
     if unit in UNIT_SCALES:
         multiplier, raw_unit = UNIT_SCALES[unit]
         return float(number * multiplier), raw_unit
-    if unit.endswith("_per_share"):
+    if unit.lower().endswith("_per_share"):
         return float(number), "per_share"
     if unit.lower().endswith("_per_ads"):
         return float(number), "per_ads"
-    return float(number), None  # unknown unit: validation rejects it
+    return float(number), None  # unknown unit: validation rejects it, naming the unit
 
 
 def _statement_of(line_item: str, period_type: str) -> str:
@@ -73,17 +129,18 @@ def _statement_of(line_item: str, period_type: str) -> str:
 
 
 def statements_from_snapshot(frame: pd.DataFrame) -> pd.DataFrame:
-    """A snapshot fundamentals CSV (read with dtype=str) as a normalized statements frame."""
+    """A snapshot fundamentals CSV (as text) as a statements frame, each row with its original text."""
     if frame.empty:
-        return empty_statements()
+        return empty_statements().assign(_original=pd.Series(dtype="object"))
     rows = []
     for record in frame.to_dict(orient="records"):
         value, unit = _scaled(record["value"], record.get("unit") or "")
         fiscal_period = record["fiscal_period"] or ""
         period_type = record["period_type"]
-        if period_type not in ("quarterly", "annual"):
+        if period_type == "instant":
             # Balance-sheet instants belong to the quarter or year their fiscal period names.
             period_type = "quarterly" if fiscal_period.startswith("Q") else "annual"
+        original = {k: v for k, v in record.items() if k in STATEMENT_HEADER or k in ("vintage", "line")}
         rows.append(
             {
                 "symbol": record["company_ticker"],
@@ -97,7 +154,8 @@ def statements_from_snapshot(frame: pd.DataFrame) -> pd.DataFrame:
                 "line_item": record["line_item"],
                 "value": value,
                 "currency": record["currency"] or None,
-                "unit": unit,
+                "unit": unit if unit is not None else f"unknown:{record.get('unit') or ''}",
+                "_original": json.dumps(original, sort_keys=True),
             }
         )
-    return pd.DataFrame(rows, columns=empty_statements().columns)
+    return pd.DataFrame(rows, columns=[*empty_statements().columns, "_original"])

@@ -21,12 +21,18 @@ def empty_statements() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in FINANCIAL_STATEMENTS.data_columns})
 
 
+def _parse_dates(values: pd.Series) -> pd.Series:
+    """ISO dates only (YYYY-MM-DD); anything else, 2025-02-30 included, is missing."""
+    as_text = values.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v).astype("object")
+    parsed = pd.to_datetime(as_text, errors="coerce", format="%Y-%m-%d").dt.date
+    return parsed.astype("object").where(parsed.notna(), None)
+
+
 def coerce_statement_types(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame[FINANCIAL_STATEMENTS.data_columns].copy()
+    extra = [c for c in ("_original",) if c in frame.columns]
+    out = frame[FINANCIAL_STATEMENTS.data_columns + extra].copy()
     for column in ("period_start", "period_end", "filed_date"):
-        # an unreadable date becomes missing: the row is then rejected with a reason, not the file
-        out[column] = pd.to_datetime(out[column], errors="coerce", format="mixed").dt.date
-        out[column] = out[column].astype("object").where(out[column].notna(), None)
+        out[column] = _parse_dates(out[column])
     out["value"] = pd.to_numeric(out["value"], errors="coerce").astype("float64")
     out["currency"] = out["currency"].replace(CURRENCY_ALIASES)
     for column in ("symbol", "statement", "period_type", "fiscal_period", "line_item", "currency", "unit"):
@@ -34,29 +40,86 @@ def coerce_statement_types(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def validate_statements(frame: pd.DataFrame, as_of: date) -> Validated:
-    original = frame[FINANCIAL_STATEMENTS.data_columns].reset_index(drop=True)  # rejects keep the row as it came
-    frame = coerce_statement_types(frame)
-    value = frame["value"]
-    is_amount = frame["unit"].isin(["amount", "per_share", "per_ads"])
-    currency = frame["currency"].astype("str")
-    currency_ok = frame["currency"].notna() & currency.str.fullmatch("[A-Z]{3}").fillna(False)
-    period_end = pd.to_datetime(frame["period_end"])
-    filed_date = pd.to_datetime(frame["filed_date"])
+# A figure more than this multiple of the median size of its own other periods is held back.
+IMPLAUSIBLE_MULTIPLE = 20
+
+
+def _implausible(frame: pd.DataFrame) -> pd.Series:
+    """Amounts far outside their own history (same company, line item, period type and unit):
+    a typo of three zeros, not a business that grew twentyfold in a quarter."""
+    flagged = pd.Series(False, index=frame.index)
+    magnitude = frame["value"].abs()
+    for _, group in frame[frame["unit"].isin(["amount", "shares"])].groupby(
+        ["symbol", "line_item", "period_type", "unit"], dropna=False
+    ):
+        if len(group) < 4:
+            continue
+        sizes = magnitude[group.index]
+        for index in group.index:
+            others = sizes.drop(index)
+            typical = others.median()
+            if typical > 0 and sizes[index] > IMPLAUSIBLE_MULTIPLE * typical:
+                flagged[index] = True
+    return flagged
+
+
+def validate_statements(frame: pd.DataFrame, as_of: date, known_currencies: set[str] | None = None) -> Validated:
+    """Valid statement rows, and rejected ones with their reason and their original text.
+
+    `known_currencies`: the ISO codes the universe knows (reporting and trading currencies); an
+    amount in any other currency cannot be converted and is rejected here, naming the row, instead
+    of stopping every mart downstream.
+    """
+    has_original = "_original" in frame.columns
+    original = frame[FINANCIAL_STATEMENTS.data_columns + (["_original"] if has_original else [])]
+    original = original.reset_index(drop=True)
+    typed = coerce_statement_types(original)
+    value = typed["value"]
+    is_amount = typed["unit"].isin(["amount", "per_share", "per_ads"])
+    currency = typed["currency"].astype("str")
+    currency_ok = typed["currency"].notna() & currency.str.fullmatch("[A-Z]{3}").fillna(False)
+    if known_currencies is not None:
+        currency_ok &= typed["currency"].isin(known_currencies)
+    period_start = pd.to_datetime(typed["period_start"])
+    period_end = pd.to_datetime(typed["period_end"])
+    filed_date = pd.to_datetime(typed["filed_date"])
+
+    def unreadable(column: str) -> pd.Series:
+        text = original[column].astype("str").str.strip()
+        return original[column].notna() & text.ne("") & text.ne("None") & typed[column].isna()
+
     checks = [
-        ("missing_key_field", frame[["symbol", "line_item", "period_end"]].isna().any(axis=1)
-         | frame["symbol"].eq("") | frame["line_item"].eq("")),
-        ("non_finite_value", ~np.isfinite(value.fillna(np.nan)) | value.isna()),
-        ("unknown_statement", ~frame["statement"].isin(STATEMENTS)),
-        ("unknown_period_type", ~frame["period_type"].isin(PERIOD_TYPES)),
-        ("unknown_unit", ~frame["unit"].isin(UNITS)),
-        ("amount_without_currency", is_amount & ~currency_ok),
+        ("missing_key_field", typed[["symbol", "line_item"]].isna().any(axis=1)
+         | typed["symbol"].eq("") | typed["line_item"].eq("")),
+        ("unparseable_date", unreadable("period_start") | unreadable("filed_date") | typed["period_end"].isna()),
+        ("unparseable_value", value.isna() | ~np.isfinite(value.fillna(np.nan))),
+        ("unknown_statement", ~typed["statement"].isin(STATEMENTS)),
+        ("unknown_period_type", ~typed["period_type"].isin(PERIOD_TYPES)),
+        ("unknown_unit", ~typed["unit"].isin(UNITS)),
+        ("unknown_currency", is_amount & ~currency_ok),
+        ("negative_share_count", typed["unit"].eq("shares") & (value < 0)),
+        ("period_ends_before_it_starts", period_start >= period_end),
         ("period_end_in_future", period_end > pd.Timestamp(as_of)),  # NaT compares False
         ("filed_before_period_end", filed_date < period_end),
-        ("duplicate_key", frame.duplicated(subset=list(FINANCIAL_STATEMENTS.key), keep="first")),
-    ]
-    reasons = first_reason(frame, checks)
+        ("filed_in_future", filed_date > pd.Timestamp(as_of)),
+    ]  # fmt: skip
+    reasons = first_reason(typed, checks)
+
+    # Among valid rows: one key (the same figure of the same document) with two different values
+    # is a conflict. No rule says which is right, so both are held back and the stored value stays.
+    key = list(FINANCIAL_STATEMENTS.key)
+    valid = reasons.isna()
+    candidates = typed[valid]
+    repeated = candidates.duplicated(subset=key, keep=False)
+    same = candidates.duplicated(subset=key + ["value", "currency", "unit"], keep=False)
+    reasons[candidates.index[repeated & ~same]] = "conflicting_duplicate"
+
+    valid = reasons.isna()
+    reasons[_implausible(typed[valid]).loc[lambda f: f].index] = "implausible_value"
+
+    ok = reasons.isna()
+    rows = typed[ok].drop_duplicates(subset=key)[FINANCIAL_STATEMENTS.data_columns]
     return Validated(
-        rows=frame[reasons.isna()].reset_index(drop=True),
+        rows=rows.reset_index(drop=True),
         rejected=rejected_rows("financial_statements", original, reasons),
     )

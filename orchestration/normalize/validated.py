@@ -33,8 +33,11 @@ def _json_value(value: object) -> object:
 def rejected_rows(dataset: str, frame: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
     """Rows of `frame` where `reasons` is set, as raw.rejected_rows with the original row as JSON."""
     bad = reasons.notna()
-    records = frame[bad].to_dict(orient="records")
-    payloads = [json.dumps({k: _json_value(v) for k, v in r.items()}, sort_keys=True) for r in records]
+    if "_original" in frame.columns:  # the row exactly as its file wrote it
+        payloads = list(frame.loc[bad, "_original"])
+    else:
+        records = frame[bad].to_dict(orient="records")
+        payloads = [json.dumps({k: _json_value(v) for k, v in r.items()}, sort_keys=True) for r in records]
     symbols = frame.loc[bad, "symbol"].astype("object") if "symbol" in frame else [None] * len(records)
     out = pd.DataFrame(
         {
@@ -43,6 +46,7 @@ def rejected_rows(dataset: str, frame: pd.DataFrame, reasons: pd.Series) -> pd.D
             "reason": list(reasons[bad]),
             "payload": payloads,
         },
+        index=range(int(bad.sum())),
         columns=REJECTED_ROWS.data_columns,
     ).astype("object")
     # The same bad row seen twice in one batch is one rejection.

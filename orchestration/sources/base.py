@@ -30,6 +30,8 @@ class Fetched:
     warnings: list[str] = field(default_factory=list)  # e.g. profile keys Yahoo no longer sends
     next_update: dict[str, date] = field(default_factory=dict)  # symbol -> next scheduled release
     last_update: dict[str, date] = field(default_factory=dict)  # symbol -> latest past release
+    quarantined: dict[str, str] = field(default_factory=dict)  # unreadable file -> why (loaded: none of it)
+    splits: pd.DataFrame | None = None  # prices: split events the source knows (raw.stock_splits columns)
 
 
 @runtime_checkable

@@ -2,6 +2,8 @@
 
 Chosen explicitly, never as a fallback from Yahoo. The layout is that of ../shared/market-sample
 (see orchestration.normalize.snapshot); a recorded Yahoo run writes the same layout.
+It hands over every file's rows as text, one vintage per file: validation and the choice among
+vintages happen after it (orchestration.normalize), so that one bad row never decides anything.
 """
 
 from __future__ import annotations
@@ -13,23 +15,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.normalize.prices import coerce_price_types, empty_prices, splice_vintages
+from orchestration.normalize.prices import empty_vintage_rows
 from orchestration.normalize.profiles import empty_profiles
 from orchestration.normalize.snapshot import (
     PRICE_HEADER,
+    SPLITS_HEADER,
     STATEMENT_HEADER,
-    has_header,
     prices_from_snapshot,
+    read_folder,
     statements_from_snapshot,
 )
-from orchestration.normalize.statements import coerce_statement_types, empty_statements
+from orchestration.normalize.splits import empty_splits, splits_from_snapshot
+from orchestration.normalize.statements import empty_statements
 from orchestration.sources.base import Fetched, Instrument, SourceError
 
 log = logging.getLogger(__name__)
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 class SampleSource:
@@ -44,45 +44,43 @@ class SampleSource:
                 "(set VALUATION_SAMPLE_DIR to a snapshot such as ../shared/market-sample)"
             )
 
-    def _files(self, folder: str, header: list[str]) -> list[tuple[Path, pd.DataFrame]]:
-        files = []
-        for path in sorted((self.snapshot_dir / folder).glob("*.csv")):
-            frame = _read_csv(path)
-            if has_header(frame, header):
-                files.append((path, frame))
-            else:
-                log.info("skipping %s: not in the %s snapshot layout", path.name, folder)
+    def _read(self, folder: str, header: list[str]):
+        files = read_folder(self.snapshot_dir / folder, header)
+        for path, reason in files.quarantined.items():
+            log.warning("quarantined %s: %s (none of its rows loaded; the other files did)", path, reason)
         return files
 
     def fetch_prices(self, instruments: Sequence[Instrument], starts: Mapping[str, date | None]) -> Fetched:
         wanted = {instrument.symbol for instrument in instruments}
-        vintages: dict[str, list[pd.DataFrame]] = {}
-        for _, frame in self._files("prices", PRICE_HEADER):
-            frame = frame[frame["ticker"].isin(wanted)]
-            for symbol, rows in prices_from_snapshot(frame).groupby("symbol", sort=True):
-                vintages.setdefault(symbol, []).append(rows)
-        missing = {symbol: "not in the snapshot" for symbol in sorted(wanted - set(vintages))}
-        if not vintages:
-            return Fetched(empty_prices(), failures=missing)
-        spliced = pd.concat([splice_vintages(v) for v in vintages.values()], ignore_index=True)
-        start = spliced["symbol"].map(lambda s: starts.get(s) or date.min)
-        return Fetched(coerce_price_types(spliced[spliced["date"] >= start]), failures=missing)
+        files = self._read("prices", PRICE_HEADER)
+        frames = [prices_from_snapshot(frame[frame["ticker"].isin(wanted)]) for _, frame in files.frames]
+        frame = pd.concat(frames, ignore_index=True) if frames else empty_vintage_rows()
+        present = set(frame["symbol"])
+        missing = {symbol: "not in the snapshot" for symbol in sorted(wanted - present)}
+        split_files = self._read("corporate_actions", SPLITS_HEADER)
+        split_frames = [splits_from_snapshot(f[f["ticker"].isin(wanted)]) for _, f in split_files.frames]
+        splits = pd.concat(split_frames, ignore_index=True) if split_frames else empty_splits()
+        return Fetched(
+            frame, failures=missing, quarantined={**files.quarantined, **split_files.quarantined}, splits=splits
+        )
 
     def fetch_profiles(self, symbols: Sequence[str], snapshot_date: date) -> Fetched:
-        # The snapshot replays the profiles it captured (the market sample has none).
-        folder = self.snapshot_dir / "profiles"
-        frames = [_read_csv(path) for path in sorted(folder.glob("*.csv"))] if folder.is_dir() else []
-        if not frames:
-            return Fetched(empty_profiles())
-        profiles = pd.concat(frames, ignore_index=True)
+        # The snapshot replays the profiles it captured (the market sample has none: each symbol
+        # is then reported as not in the snapshot, not passed over in silence).
+        files = self._read("profiles", list(empty_profiles().columns[:1]))
+        frames = [frame for _, frame in files.frames]
+        profiles = pd.concat(frames, ignore_index=True) if frames else empty_profiles()
         profiles = profiles[profiles["symbol"].isin(set(symbols))]
-        return Fetched(profiles.replace({"": None})[empty_profiles().columns].reset_index(drop=True))
+        missing = {s: "no profile in the snapshot" for s in symbols if s not in set(profiles["symbol"])}
+        frame = profiles.replace({"": None})[empty_profiles().columns].reset_index(drop=True)
+        return Fetched(frame, failures=missing, quarantined=files.quarantined)
 
     def fetch_statements(self, symbols: Sequence[str]) -> Fetched:
         wanted = set(symbols)
-        frames = [
-            statements_from_snapshot(frame[frame["company_ticker"].isin(wanted)])
-            for _, frame in self._files("fundamentals", STATEMENT_HEADER)
-        ]
+        files = self._read("fundamentals", STATEMENT_HEADER)
+        frames = [statements_from_snapshot(frame[frame["company_ticker"].isin(wanted)]) for _, frame in files.frames]
         frames = [f for f in frames if len(f)]
-        return Fetched(coerce_statement_types(pd.concat(frames, ignore_index=True)) if frames else empty_statements())
+        frame = pd.concat(frames, ignore_index=True) if frames else empty_statements()
+        present = set(frame["symbol"])
+        missing = {s: "no statements in the snapshot" for s in sorted(wanted - present)}
+        return Fetched(frame, failures=missing, quarantined=files.quarantined)

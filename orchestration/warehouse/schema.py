@@ -14,6 +14,8 @@ class RawTable:
     name: str
     columns: dict[str, str]  # column -> DuckDB type, in order
     key: tuple[str, ...]  # natural key of an upsert; empty for tables replaced whole
+    # SQL over the stored row `t` and the incoming row `s`: a changed row is replaced only where true
+    replace_only_if: str | None = None
 
     @property
     def qualified(self) -> str:
@@ -34,15 +36,33 @@ PRICES = RawTable(
         "open": "double",
         "high": "double",
         "low": "double",
-        "close": "double not null",  # as traded (split-adjusted only), unless price_basis says adjusted
+        "close": "double",  # as traded, on today's split basis; null where only an adjusted close is known
         "adj_close": "double",
         "volume": "double",
         "dividends": "double",
         "stock_splits": "double",
         "currency": "varchar not null",  # USD, HKD; index_points; HKD_per_USD for FX
-        "price_basis": "varchar not null",  # raw | adjusted | index | fx
+        # how `close` was obtained: raw (a traded close) | from_dividends (recovered from an adjusted
+        # download and its dividends) | adjusted (no traded close: close is null) | index | fx
+        "price_basis": "varchar not null",
     },
     key=("symbol", "date"),
+    # A stored traded close is never replaced by a recovered or missing one (a file that could not
+    # be read leaves the other downloads to fill its days: they must not overwrite it).
+    replace_only_if=(
+        "(case s.price_basis when 'adjusted' then 1 when 'from_dividends' then 2 else 3 end) >= "
+        "(case t.price_basis when 'adjusted' then 1 when 'from_dividends' then 2 else 3 end)"
+    ),
+)
+
+STOCK_SPLITS = RawTable(
+    name="stock_splits",
+    columns={
+        "symbol": "varchar not null",
+        "ex_date": "date not null",  # first session on the split-adjusted basis, exchange-local
+        "split_ratio": "double not null",  # new shares per old share of the listed instrument
+    },
+    key=("symbol", "ex_date"),
 )
 
 COMPANY_PROFILES = RawTable(
@@ -133,6 +153,7 @@ UNIVERSE_LISTINGS = RawTable(
         "exchange": "varchar not null",
         "exchange_calendar": "varchar not null",
         "exchange_timezone": "varchar not null",
+        "session_open_local": "varchar not null",  # HH:MM, exchange-local: when a session opens
         "trading_currency": "varchar not null",
         "shares_per_listing_unit": "double not null",
         "is_primary": "boolean not null",
@@ -157,7 +178,7 @@ UNIVERSE_FX_PAIRS = RawTable(
 )
 
 UNIVERSE_TABLES = (UNIVERSE_COMPANIES, UNIVERSE_LISTINGS, UNIVERSE_PEER_GROUPS, UNIVERSE_BENCHMARKS, UNIVERSE_FX_PAIRS)
-ALL_TABLES = (PRICES, COMPANY_PROFILES, FINANCIAL_STATEMENTS, REJECTED_ROWS, FETCH_LOG, *UNIVERSE_TABLES)
+ALL_TABLES = (PRICES, STOCK_SPLITS, COMPANY_PROFILES, FINANCIAL_STATEMENTS, REJECTED_ROWS, FETCH_LOG, *UNIVERSE_TABLES)
 
 
 def create_table_sql(table: RawTable) -> str:

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.failpoints import failpoint
-from orchestration.warehouse.schema import ALL_TABLES, RawTable, create_table_sql
+from orchestration.warehouse.schema import ALL_TABLES, PRICES, RawTable, create_table_sql
 
 
 @dataclass(frozen=True)
@@ -19,10 +19,7 @@ class UpsertResult:
     inserted: int  # keys not seen before
     updated: int  # keys whose values changed
     unchanged: int  # keys already present with the same values
-
-    @property
-    def written(self) -> int:
-        return self.inserted + self.updated
+    held: int = 0  # keys whose stored row the table's replace_only_if rule kept
 
 
 @contextmanager
@@ -40,7 +37,24 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
 def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("create schema if not exists raw")
     for table in ALL_TABLES:
+        _migrate(conn, table)
         conn.execute(create_table_sql(table))
+
+
+def _migrate(conn: duckdb.DuckDBPyConnection, table: RawTable) -> None:
+    """Bring a table an earlier version created to today's definition (idempotent)."""
+    columns = dict(
+        conn.execute(
+            "select column_name, is_nullable from duckdb_columns() where schema_name = 'raw' and table_name = ?",
+            [table.name],
+        ).fetchall()
+    )
+    if not columns:
+        return
+    if not table.key and set(table.columns) - set(columns):
+        conn.execute(f"drop table {table.qualified}")  # configuration, rewritten whole on every run
+    if table is PRICES and not columns.get("close", True):
+        conn.execute("alter table raw.prices alter column close drop not null")  # adjusted-only days
 
 
 def _check_columns(table: RawTable, frame: pd.DataFrame) -> None:
@@ -83,6 +97,12 @@ def upsert(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
 
     _stage(conn, table, frame)
+    held = 0
+    if table.replace_only_if:
+        held = conn.execute(
+            f"delete from incoming as s using {table.qualified} as t "
+            f"where {same_key} and ({values_differ}) and not ({table.replace_only_if})"
+        ).fetchone()[0]
     updated = conn.execute(
         f"delete from {table.qualified} as t using incoming as s where {same_key} and ({values_differ})"
     ).fetchone()[0]
@@ -95,7 +115,7 @@ def upsert(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame
     ).fetchone()[0]
     conn.execute("drop table incoming")
     failpoint(f"upsert.{table.name}.before_commit")
-    return UpsertResult(inserted=written - updated, updated=updated, unchanged=len(frame) - written)
+    return UpsertResult(inserted=written - updated, updated=updated, unchanged=len(frame) - written - held, held=held)
 
 
 def replace_table(conn: duckdb.DuckDBPyConnection, tables: dict[RawTable, pd.DataFrame], source: str) -> list[RawTable]:

@@ -1,6 +1,16 @@
 -- Reported line items mapped to the warehouse's metrics, one row per company, metric, period and
--- filing. Several line items of one metric are summed (Alibaba's D&A comes in two lines). Each
--- figure knows from when it may be used: its filing date, or period end plus a configured lag.
+-- filing. Several line items of one metric are summed (Alibaba's D&A comes in two lines).
+--
+-- Share basis: a per-share figure or a share count carries the split basis of the document it
+-- came from. Every later split of the company's primary listing (its stock_splits) is applied
+-- here, so all figures are on today's basis, the basis of the prices (split_factor: the product
+-- of the split ratios after the document; counts are multiplied by it, per-share figures divided).
+--
+-- Timing: `available_from` is the publication date (the filing date, or period end plus a
+-- configured lag), a date in the company's filing time zone (its primary listing's exchange) with
+-- no time of day. It therefore counts as published at the end of that day: `published_at_utc`.
+-- fct_valuation_daily uses a figure from the first session of each listing's own exchange that
+-- opens after that moment.
 
 with
 
@@ -19,6 +29,23 @@ metric_map as (
 listings as (
 
     select symbol, company_id from {{ ref('stg_universe_listings') }}
+
+),
+
+primary_listings as (
+
+    select company_id, symbol, exchange_timezone
+    from {{ ref('stg_universe_listings') }}
+    where is_primary
+
+),
+
+splits as (
+
+    select primary_listings.company_id, splits.ex_date, splits.split_ratio
+    from {{ ref('stg_stock_splits') }} as splits
+    inner join primary_listings on splits.symbol = primary_listings.symbol
+    where splits.split_ratio <> 1
 
 ),
 
@@ -64,17 +91,10 @@ summed as (
 
 ),
 
-final as (
+dated as (
 
     select
-        company_id,
-        symbol,
-        metric,
-        period_type,
-        fiscal_period,
-        period_start,
-        period_end,
-        filed_date,
+        *,
         coalesce(
             filed_date,
             cast(
@@ -83,14 +103,60 @@ final as (
                     else {{ dbt.dateadd('day', var('fundamentals_lag_days_annual'), 'period_end') }}
                 end as date
             )
-        ) as available_from,
-        filed_date is null as is_available_from_assumed,
-        metric_value,
-        currency,
-        unit,
-        line_items_summed,
-        loaded_at
+        ) as available_from
     from summed
+
+),
+
+with_split_factor as (
+
+    select
+        dated.*,
+        coalesce(
+            (
+                select product(splits.split_ratio)
+                from splits
+                where splits.company_id = dated.company_id
+                  and splits.ex_date > coalesce(dated.filed_date, dated.period_end)
+            ),
+            1
+        ) as split_factor
+    from dated
+
+),
+
+final as (
+
+    select
+        with_split_factor.company_id,
+        with_split_factor.symbol,
+        with_split_factor.metric,
+        with_split_factor.period_type,
+        with_split_factor.fiscal_period,
+        with_split_factor.period_start,
+        with_split_factor.period_end,
+        with_split_factor.filed_date,
+        with_split_factor.available_from,
+        -- end of the publication day in the filing time zone, as UTC
+        timezone(
+            'UTC',
+            timezone(primary_listings.exchange_timezone, cast(with_split_factor.available_from + 1 as timestamp))
+        ) as published_at_utc,
+        with_split_factor.filed_date is null as is_available_from_assumed,
+        case with_split_factor.unit
+            when 'shares' then with_split_factor.metric_value * with_split_factor.split_factor
+            when 'per_share' then with_split_factor.metric_value / with_split_factor.split_factor
+            when 'per_ads' then with_split_factor.metric_value / with_split_factor.split_factor
+            else with_split_factor.metric_value
+        end as metric_value,
+        with_split_factor.metric_value as reported_value,
+        with_split_factor.split_factor,
+        with_split_factor.currency,
+        with_split_factor.unit,
+        with_split_factor.line_items_summed,
+        with_split_factor.loaded_at
+    from with_split_factor
+    inner join primary_listings on with_split_factor.company_id = primary_listings.company_id
 
 )
 

@@ -1,6 +1,7 @@
--- What was known about each company from each date it published something: the TTM flows ending
--- at the latest period end known then (null where that period has no complete TTM: a stale older
--- period is never substituted), and the latest known balance-sheet figures.
+-- What was known about each company from each date it published something: for each flow, the
+-- latest complete TTM known then (DESIGN.md, Time and money rules: a newer but incomplete period
+-- never replaces an older complete TTM; it carries until a newer complete one is known, and
+-- fct_valuation_daily drops it after `ttm_max_age_days`), and the latest balance-sheet figures.
 -- fct_valuation_daily joins it as of each trading date (known_from <= date). Every "latest known
 -- by then" is an ASOF join or a running window, never a join of every date to every figure before
 -- it (which at 5,000 companies x 20 years ran out of 24 GiB).
@@ -21,31 +22,26 @@ metrics as (
 
 knowledge_dates as (
 
-    select distinct company_id, available_from as known_from
+    select distinct company_id, available_from as known_from, published_at_utc
     from metrics
 
 ),
 
 latest_period_by_date as (
 
-    -- the latest period end with a TTM row known on each date a TTM row appeared (running max)
+    -- per metric, the latest period end with a complete TTM known on each date one appeared
+    -- (running max): a newer period whose TTM is still incomplete never displaces it
     select distinct
         company_id,
+        metric,
+        currency,
         known_from,
         max(period_end) over (
-            partition by company_id order by known_from range between unbounded preceding and current row
-        ) as fundamentals_period_end
+            partition by company_id, metric, currency
+            order by known_from range between unbounded preceding and current row
+        ) as ttm_period_end
     from ttm
-
-),
-
-latest_period as (
-
-    select knowledge_dates.company_id, knowledge_dates.known_from, periods.fundamentals_period_end
-    from knowledge_dates
-    asof left join latest_period_by_date as periods
-        on knowledge_dates.company_id = periods.company_id
-        and knowledge_dates.known_from >= periods.known_from
+    where ttm_value is not null
 
 ),
 
@@ -57,23 +53,28 @@ flow_metrics as (
 
 latest_flow_values as (
 
-    -- each metric's TTM of that period end, in its latest version known on the date
+    -- each metric's latest complete TTM known on the date, in its latest version known then
     select
-        latest_period.company_id,
-        latest_period.known_from,
-        latest_period.fundamentals_period_end,
+        knowledge_dates.company_id,
+        knowledge_dates.known_from,
         flow_metrics.metric,
-        ttm.currency,
+        flow_metrics.currency,
+        periods.ttm_period_end,
         ttm.ttm_value,
         ttm.ttm_basis
-    from latest_period
-    inner join flow_metrics on latest_period.company_id = flow_metrics.company_id
+    from knowledge_dates
+    inner join flow_metrics on knowledge_dates.company_id = flow_metrics.company_id
+    asof inner join latest_period_by_date as periods
+        on knowledge_dates.company_id = periods.company_id
+        and flow_metrics.metric = periods.metric
+        and flow_metrics.currency = periods.currency
+        and knowledge_dates.known_from >= periods.known_from
     asof inner join ttm
-        on latest_period.company_id = ttm.company_id
+        on knowledge_dates.company_id = ttm.company_id
         and flow_metrics.metric = ttm.metric
         and flow_metrics.currency = ttm.currency
-        and latest_period.fundamentals_period_end = ttm.period_end
-        and latest_period.known_from >= ttm.known_from
+        and periods.ttm_period_end = ttm.period_end
+        and knowledge_dates.known_from >= ttm.known_from
 
 ),
 
@@ -82,7 +83,11 @@ latest_flows as (
     select
         company_id,
         known_from,
-        fundamentals_period_end,
+        -- the oldest period a headline figure comes from: the figures are "as of" no later than it
+        min(ttm_period_end) filter (where metric in ('revenue', 'net_income', 'eps_diluted'))
+            as fundamentals_period_end,
+        max(ttm_period_end) filter (where metric in ('revenue', 'net_income', 'eps_diluted'))
+            as fundamentals_latest_period_end,
         max(currency) filter (where metric <> 'eps_diluted') as reporting_currency,
         max(currency) filter (where metric = 'eps_diluted') as eps_currency,
         max(ttm_value) filter (where metric = 'revenue') as ttm_revenue,
@@ -92,12 +97,15 @@ latest_flows as (
         max(ttm_value) filter (where metric = 'ebitda') as ttm_reported_ebitda,
         max(ttm_value) filter (where metric = 'capex') as ttm_capex,
         max(ttm_value) filter (where metric = 'eps_diluted') as ttm_eps_diluted,
+        -- the rule that gave the headline TTMs: four_quarters or fiscal_year; mixed when they differ
         case
-            when count(distinct ttm_basis) = 1 then max(ttm_basis)
-            when count(distinct ttm_basis) > 1 then 'mixed'
+            when count(distinct ttm_basis) filter (where metric in ('revenue', 'net_income', 'eps_diluted')) = 1
+                then max(ttm_basis) filter (where metric in ('revenue', 'net_income', 'eps_diluted'))
+            when count(distinct ttm_basis) filter (where metric in ('revenue', 'net_income', 'eps_diluted')) > 1
+                then 'mixed'
         end as ttm_basis
     from latest_flow_values
-    group by company_id, known_from, fundamentals_period_end
+    group by company_id, known_from
 
 ),
 
@@ -161,7 +169,9 @@ final as (
     select
         knowledge_dates.company_id,
         knowledge_dates.known_from,
+        knowledge_dates.published_at_utc,
         latest_flows.fundamentals_period_end,
+        latest_flows.fundamentals_latest_period_end,
         latest_flows.ttm_basis,
         latest_flows.reporting_currency,
         latest_flows.eps_currency,

@@ -8,14 +8,15 @@
     )
 }}
 
--- depends_on: {{ ref('stg_universe_listings') }}
 -- depends_on: {{ ref('int_financial_metrics') }}
 
 -- One row per listing and trading day: close, market cap in four currencies, TTM fundamentals as
 -- known that day, and the valuation ratios.
--- Market cap = ordinary shares known that day x close / ordinary shares per listing unit, so an
--- ADS and an ordinary-share listing of one company agree. Every amount is converted with the FX
--- rate of the row's own date.
+-- Market cap = ordinary shares known that day x traded close / ordinary shares per listing unit,
+-- so an ADS and an ordinary-share listing of one company agree. The close is the traded one (a
+-- dividend-adjusted close would understate it), and it, the share count and the EPS are all on
+-- today's split basis. A figure counts from the first session of the listing's own exchange that
+-- opens after its publication. Every amount is converted with the FX rate of the row's own date.
 --
 -- Incremental: each run rebuilds, per symbol, every day from the earliest date that any of its
 -- inputs changed since the last build (new or corrected prices, newly published fundamentals, FX
@@ -28,7 +29,9 @@ with
 
 listings as (
 
-    select * from {{ ref('dim_listing') }}
+    select listing.*, venue.session_open_local
+    from {{ ref('dim_listing') }} as listing
+    inner join {{ ref('stg_universe_listings') }} as venue on listing.symbol = venue.symbol
 
 ),
 
@@ -62,7 +65,7 @@ changes as (
     where loaded_at > (select built_at from last_build)
     group by symbol
     union all
-    -- fundamentals loaded since the last build, from the first day they may be used
+    -- fundamentals loaded since the last build, from the day they were published
     select listings.symbol, min(metrics.available_from)
     from {{ ref('int_financial_metrics') }} as metrics
     inner join listings on metrics.company_id = listings.company_id
@@ -100,7 +103,10 @@ listing_prices as (
         prices.close_price,
         prices.price_basis,
         listings.trading_currency,
-        listings.shares_per_listing_unit
+        listings.shares_per_listing_unit,
+        -- when this session opened, as UTC: what was published before it may be used in it
+        timezone('UTC', timezone(listings.exchange_timezone, prices.trade_date + listings.session_open_local))
+            as session_open_utc
     from {{ ref('stg_prices') }} as prices
     inner join listings on prices.symbol = listings.symbol
     {% if is_incremental() %}
@@ -113,12 +119,12 @@ listing_prices as (
 
 company_state as (
 
-    -- Each company's share count and fundamentals as known from every date either changed:
-    -- prices then take the state of their date in one ASOF join (a join per input would sort
+    -- Each company's share count and fundamentals as known from every moment either changed:
+    -- prices then take the state of their session in one ASOF join (a join per input would sort
     -- the whole price history once more each).
     select
-        dates.company_id,
-        dates.state_from,
+        moments.company_id,
+        moments.published_at_utc,
         shares.share_count,
         shares.shares_basis,
         shares.shares_as_of,
@@ -133,16 +139,16 @@ company_state as (
         fundamentals.total_debt,
         fundamentals.cash_and_short_term_investments
     from (
-        select company_id, available_from as state_from from {{ ref('int_share_counts_point_in_time') }}
+        select company_id, published_at_utc from {{ ref('int_share_counts_point_in_time') }}
         union
-        select company_id, known_from from {{ ref('int_fundamentals_point_in_time') }}
-    ) as dates
+        select company_id, published_at_utc from {{ ref('int_fundamentals_point_in_time') }}
+    ) as moments
     asof left join {{ ref('int_share_counts_point_in_time') }} as shares
-        on dates.company_id = shares.company_id
-        and dates.state_from >= shares.available_from
+        on moments.company_id = shares.company_id
+        and moments.published_at_utc >= shares.published_at_utc
     asof left join {{ ref('int_fundamentals_point_in_time') }} as fundamentals
-        on dates.company_id = fundamentals.company_id
-        and dates.state_from >= fundamentals.known_from
+        on moments.company_id = fundamentals.company_id
+        and moments.published_at_utc >= fundamentals.published_at_utc
 
 ),
 
@@ -150,11 +156,18 @@ with_fundamentals as (
 
     select
         listing_prices.*,
-        state.* exclude (company_id, state_from)
+        state.* exclude (company_id, published_at_utc, ttm_revenue, ttm_net_income, ttm_ebitda, ttm_eps_diluted),
+        {% for column in ['ttm_revenue', 'ttm_net_income', 'ttm_ebitda', 'ttm_eps_diluted'] %}
+        -- a TTM older than the stated maximum age is no longer a trailing figure: null
+        case
+            when listing_prices.trade_date - state.fundamentals_period_end <= {{ var('ttm_max_age_days') }}
+                then state.{{ column }}
+        end as {{ column }},
+        {% endfor %}
     from listing_prices
     asof left join company_state as state
         on listing_prices.company_id = state.company_id
-        and listing_prices.trade_date >= state.state_from
+        and listing_prices.session_open_utc > state.published_at_utc
 
 ),
 

@@ -1,14 +1,39 @@
--- The latest valuation of each listing beside its peer groups' medians. Each company counts once
--- in a median and a rank (through its primary listing); a secondary listing shows its company's
--- rank. as_of_date is each listing's own latest trading day.
+-- Each listing's valuation beside its peer groups' medians, all at one as-of date: the latest
+-- trading day in the warehouse (or var peer_as_of_date). Each listing brings its latest known
+-- multiples on or before that date, from at most `peer_max_staleness_days` before it (older: null);
+-- valuation_date says which day they are from. A company counts once in a median and a rank,
+-- through the listing with the most recent multiples (its primary listing on a tie): Alibaba is
+-- valued through 9988.HK when BABA has only adjusted closes.
 
 with
 
-latest as (
+valuation as (
 
-    select *
-    from {{ ref('fct_valuation_daily') }}
-    qualify row_number() over (partition by symbol order by date desc) = 1
+    select * from {{ ref('fct_valuation_daily') }}
+
+),
+
+as_of as (
+
+    select
+        {% if var('peer_as_of_date', none) %}
+        cast('{{ var("peer_as_of_date") }}' as date) as as_of_date
+        {% else %}
+        max(date) as as_of_date
+        {% endif %}
+    from valuation
+
+),
+
+latest_valued as (
+
+    select valuation.*, as_of.as_of_date
+    from valuation
+    cross join as_of
+    where valuation.date <= as_of.as_of_date
+      and valuation.date > as_of.as_of_date - {{ var('peer_max_staleness_days') }}
+      and (valuation.pe_ttm is not null or valuation.ps_ttm is not null or valuation.ev_ebitda_ttm is not null)
+    qualify row_number() over (partition by valuation.symbol order by valuation.date desc) = 1
 
 ),
 
@@ -26,9 +51,31 @@ members as (
 
 member_rows as (
 
-    select members.peer_group, members.is_primary, latest.*
+    select
+        members.peer_group,
+        members.company_id,
+        members.symbol,
+        members.is_primary,
+        as_of.as_of_date,
+        latest_valued.date as valuation_date,
+        latest_valued.market_cap_usd,
+        latest_valued.pe_ttm,
+        latest_valued.ps_ttm,
+        latest_valued.ev_ebitda_ttm,
+        latest_valued.fundamentals_period_end
     from members
-    inner join latest on members.symbol = latest.symbol
+    cross join as_of
+    left join latest_valued on members.symbol = latest_valued.symbol
+
+),
+
+company_rows as (
+
+    select *
+    from member_rows
+    qualify row_number() over (
+        partition by peer_group, company_id order by valuation_date desc nulls last, is_primary desc, symbol
+    ) = 1
 
 ),
 
@@ -36,12 +83,12 @@ peer_medians as (
 
     select
         peer_group,
-        percentile_cont(0.5) within group (order by pe_ttm) as peer_median_pe_ttm,
-        percentile_cont(0.5) within group (order by ps_ttm) as peer_median_ps_ttm,
-        percentile_cont(0.5) within group (order by ev_ebitda_ttm) as peer_median_ev_ebitda_ttm,
-        count(*) as companies_in_group
-    from member_rows
-    where is_primary
+        {{ peer_median('pe_ttm') }} as peer_median_pe_ttm,
+        {{ peer_median('ps_ttm') }} as peer_median_ps_ttm,
+        {{ peer_median('ev_ebitda_ttm') }} as peer_median_ev_ebitda_ttm,
+        count(*) as companies_in_group,
+        count(pe_ttm) as companies_with_pe
+    from company_rows
     group by peer_group
 
 ),
@@ -52,8 +99,7 @@ company_ranks as (
         peer_group,
         company_id,
         rank() over (partition by peer_group order by market_cap_usd desc nulls last) as rank_in_group
-    from member_rows
-    where is_primary
+    from company_rows
 
 ),
 
@@ -63,10 +109,12 @@ final as (
         member_rows.symbol,
         member_rows.company_id,
         member_rows.peer_group,
-        member_rows.date as as_of_date,
+        member_rows.as_of_date,
+        member_rows.valuation_date,
         member_rows.market_cap_usd,
         company_ranks.rank_in_group,
         peer_medians.companies_in_group,
+        peer_medians.companies_with_pe,
         member_rows.pe_ttm,
         peer_medians.peer_median_pe_ttm,
         member_rows.pe_ttm / peer_medians.peer_median_pe_ttm - 1 as pe_premium_to_peers,

@@ -13,8 +13,7 @@
 
 -- Each peer group's median valuation on every trading day: the history behind
 -- mart_peer_valuation's latest medians, small enough for a chart to read in milliseconds (the
--- daily fact table has a row per listing and day). Each company counts once, through its primary
--- listing. Incremental: only the dates fct_valuation_daily rebuilt since this model's last run
+-- daily fact table has a row per listing and day). Each company counts once a day. Incremental: only the dates fct_valuation_daily rebuilt since this model's last run
 -- (every date when peer groups or primary listings change).
 
 with
@@ -45,27 +44,39 @@ valuation as (
 
 members as (
 
-    select groups.peer_group, listings.symbol
+    select groups.peer_group, listings.company_id, listings.symbol, listings.is_primary
     from {{ ref('bridge_company_peer_group') }} as groups
-    inner join {{ ref('dim_listing') }} as listings
-        on groups.company_id = listings.company_id and listings.is_primary
+    inner join {{ ref('dim_listing') }} as listings on groups.company_id = listings.company_id
+
+),
+
+company_days as (
+
+    -- one row per company and day: its primary listing, unless only another listing is valued
+    -- that day (Alibaba through 9988.HK while BABA has only adjusted closes)
+    select members.peer_group, members.company_id, valuation.*
+    from valuation
+    inner join members on valuation.symbol = members.symbol
+    qualify row_number() over (
+        partition by members.peer_group, members.company_id, valuation.date
+        order by (valuation.pe_ttm is not null) desc, members.is_primary desc, members.symbol
+    ) = 1
 
 ),
 
 final as (
 
     select
-        members.peer_group,
-        valuation.date,
-        median(valuation.pe_ttm) as median_pe_ttm,
-        median(valuation.ps_ttm) as median_ps_ttm,
-        median(valuation.ev_ebitda_ttm) as median_ev_ebitda_ttm,
-        count(valuation.pe_ttm) as companies_with_pe,
+        peer_group,
+        date,
+        {{ peer_median("pe_ttm") }} as median_pe_ttm,
+        {{ peer_median("ps_ttm") }} as median_ps_ttm,
+        {{ peer_median("ev_ebitda_ttm") }} as median_ev_ebitda_ttm,
+        count(pe_ttm) as companies_with_pe,
         count(*) as companies_with_prices,
         timezone('UTC', current_timestamp) as built_at
-    from valuation
-    inner join members on valuation.symbol = members.symbol
-    group by members.peer_group, valuation.date
+    from company_days
+    group by peer_group, date
 
 )
 

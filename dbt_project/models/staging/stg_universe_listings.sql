@@ -18,6 +18,7 @@ renamed as (
         exchange,
         exchange_calendar,
         exchange_timezone,
+        cast(session_open_local as time) as session_open_local,
         trading_currency,
 
         ---------- share class
