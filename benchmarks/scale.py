@@ -165,7 +165,6 @@ class Bench:
             "VALUATION_SERVING": str(self.serving),
             "VALUATION_UNIVERSE": str(self.work / "universe.yml"),
             "VALUATION_AS_OF": f"{as_of}T23:00:00+00:00",  # after both markets' close
-            "VALUATION_SOURCE": synthetic.SOURCE_NAME,
             "DBT_TARGET_PATH": str(self.work / "dbt_target"),
             "DBT_LOG_PATH": str(self.work / "dbt_logs"),
         }

@@ -7,13 +7,18 @@ VALUATION_UNIVERSE    universe.yml
 VALUATION_AS_OF       evaluate "as of" this date (YYYY-MM-DD) or moment (2025-11-29T10:00-05:00) instead of now
 VALUATION_SERVING     the read-only serving copy of the marts (default: serving.duckdb beside the warehouse)
 VALUATION_RECORD_DIR  yahoo source: also record what Yahoo returned there (snapshot layout)
+
+validate_environment() checks them when a run starts (the warehouse resource calls it before any
+asset's code): a bad value fails the run at once with the variable named, not deep in a step.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+
+import exchange_calendars.exchange_calendar as xcals_calendar
 
 from orchestration.freshness import Clock
 
@@ -46,9 +51,49 @@ def record_dir() -> str | None:
     return os.environ.get("VALUATION_RECORD_DIR") or None
 
 
+SOURCES = ("sample", "yahoo")
+
+# exchange_calendars builds every calendar from 20 years back to one year ahead of today. Freshness
+# looks 20 days back from the clock's date and one day ahead of it, and a calendar's first and
+# last sessions can fall some days inside those bounds (holidays), so the clock keeps a margin.
+_MARGIN_BEFORE = timedelta(days=31)
+_MARGIN_AFTER = timedelta(days=14)
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the pipeline cannot use. The message names it."""
+
+
+def supported_as_of_range() -> tuple[date, date]:
+    """The first and last dates VALUATION_AS_OF may take: inside exchange_calendars' bounds."""
+    first = xcals_calendar.GLOBAL_DEFAULT_START.date() + _MARGIN_BEFORE
+    last = xcals_calendar.GLOBAL_DEFAULT_END.date() - _MARGIN_AFTER
+    return first, last
+
+
+def _shown(value: str) -> str:
+    shown = value if value.isprintable() else repr(value)[1:-1]
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 def clock() -> Clock:
-    """Now, or VALUATION_AS_OF: the injectable clock."""
-    return Clock.parse(os.environ.get("VALUATION_AS_OF"))
+    """Now, or VALUATION_AS_OF: the injectable clock. A bad value raises SettingsError naming it."""
+    text = os.environ.get("VALUATION_AS_OF")
+    try:
+        parsed = Clock.parse(text)
+        day = parsed.date_in("UTC")
+    except (ValueError, TypeError, OverflowError) as error:
+        raise SettingsError(
+            f"VALUATION_AS_OF={_shown(text or '')}: not a date (YYYY-MM-DD) or moment (2025-11-29T10:00-05:00): {error}"
+        ) from None
+    if text:
+        first, last = supported_as_of_range()
+        if not first <= day <= last:
+            raise SettingsError(
+                f"VALUATION_AS_OF={_shown(text)}: outside the dates the exchange calendars support, "
+                f"{first.isoformat()} to {last.isoformat()} (about 20 years back to one year ahead of today)"
+            )
+    return parsed
 
 
 def clock_is_injected() -> bool:
@@ -58,3 +103,14 @@ def clock_is_injected() -> bool:
 def as_of_date() -> date:
     """The clock's date in UTC: rows dated later are in the future."""
     return clock().date_in("UTC")
+
+
+def validate_environment() -> None:
+    """Check the variables with a domain, VALUATION_SOURCE and VALUATION_AS_OF (paths are checked
+    where they are opened); raise SettingsError naming the first bad one."""
+    source = os.environ.get("VALUATION_SOURCE")
+    if source and source not in SOURCES:  # unset is allowed here: a resource may name the source
+        raise SettingsError(
+            f"VALUATION_SOURCE={_shown(source)}: not a market data source; use one of {', '.join(SOURCES)}"
+        )
+    clock()

@@ -1,38 +1,111 @@
 """The universe of companies, listings, peer groups, benchmarks and FX pairs (`universe.yml`).
 
 Validated on load, before any fetch: every error names the entry and its line in the file.
+
+The file is read with limits, checked on the YAML event stream before any Python object is
+built: at most 4 MB (the 5,000-listing benchmark universe is 1.5 MB), nesting at most 64 levels
+deep, at most 100 aliases copying at most 100,000 nodes in all. An alias bomb ("billion laughs")
+fails in milliseconds with the file and line of the alias that crossed the limit, and no error
+carries the expanded document.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import zoneinfo
 from collections.abc import Collection
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import exchange_calendars
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from orchestration.instruments import Instrument
 
-SYMBOL_PATTERN = re.compile(r"^[A-Z0-9.^=-]+$")
-CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+# Patterns are matched with fullmatch: `$` alone would accept a trailing newline ("ACME\n").
+SYMBOL_PATTERN = re.compile(r"[A-Z0-9.^=-]+")
+CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
+
+MAX_FILE_BYTES = 4_000_000
+MAX_DEPTH = 64
+MAX_ALIASES = 100
+MAX_ALIAS_NODES = 100_000  # nodes all aliases together copy
+MAX_ERRORS_LISTED = 50
 
 
 class UniverseError(ValueError):
     """universe.yml is malformed. The message names the offending entry and its line."""
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    """repr() of a value from the file, cut short: errors never carry a whole document."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _check_symbol(symbol: str) -> str:
-    if not SYMBOL_PATTERN.match(symbol):
-        raise ValueError(f"symbol {symbol!r} has characters outside [A-Z0-9.^=-]")
+    if not SYMBOL_PATTERN.fullmatch(symbol):
+        raise ValueError(f"symbol {_short(symbol)} has characters outside [A-Z0-9.^=-]")
     return symbol
 
 
 def _check_currency(currency: str) -> str:
-    if not CURRENCY_PATTERN.match(currency):
-        raise ValueError(f"currency {currency!r} is not a three-letter ISO code")
+    if not CURRENCY_PATTERN.fullmatch(currency):
+        raise ValueError(f"currency {_short(currency)} is not a three-letter ISO code")
     return currency
+
+
+def _check_text(text: str | None) -> str | None:
+    """Names and descriptions: not blank, no control characters (tabs, newlines, escapes)."""
+    if text is None:
+        return text
+    if not text.strip():
+        raise ValueError("must not be blank")
+    if not text.isprintable():
+        raise ValueError(f"{_short(text)} contains control characters")
+    return text
+
+
+@lru_cache(maxsize=1)
+def _calendar_names() -> frozenset[str]:
+    return frozenset(exchange_calendars.get_calendar_names())
+
+
+def _check_calendar(code: str) -> str:
+    if code not in _calendar_names():
+        raise ValueError(f"calendar {_short(code)} is not an exchange_calendars calendar (e.g. XNYS, XHKG)")
+    return code
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ValueError(f"timezone {_short(name)} is not an IANA time zone (e.g. America/New_York)") from None
+    return name
+
+
+def _strictly_bool(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, not {_short(value)}")
+    return value
+
+
+def _strictly_int(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"must be a whole number, not {_short(value)}")
+    return value
+
+
+def _positive_finite_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"must be a number, not {_short(value)}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"must be a finite number greater than 0, not {_short(value)}")
+    return value
 
 
 class _Strict(BaseModel):
@@ -43,6 +116,9 @@ class Exchange(_Strict):
     calendar: str  # exchange-calendars code, e.g. XNYS, XHKG
     timezone: str
 
+    _calendar = field_validator("calendar")(_check_calendar)
+    _timezone = field_validator("timezone")(_check_timezone)
+
 
 class FxPair(_Strict):
     symbol: str
@@ -52,6 +128,12 @@ class FxPair(_Strict):
     _symbol = field_validator("symbol")(_check_symbol)
     _base = field_validator("base_currency", "quote_currency")(_check_currency)
 
+    @model_validator(mode="after")
+    def _two_currencies(self) -> FxPair:
+        if self.base_currency == self.quote_currency:
+            raise ValueError(f"base and quote currency are both {self.base_currency}")
+        return self
+
 
 class Benchmark(_Strict):
     symbol: str
@@ -59,6 +141,7 @@ class Benchmark(_Strict):
     exchange: str
 
     _symbol = field_validator("symbol")(_check_symbol)
+    _name = field_validator("name")(_check_text)
 
 
 class Listing(_Strict):
@@ -72,6 +155,8 @@ class Listing(_Strict):
 
     _symbol = field_validator("symbol")(_check_symbol)
     _currency = field_validator("currency")(_check_currency)
+    _shares = field_validator("shares_per_listing_unit", mode="before")(_positive_finite_number)
+    _primary = field_validator("primary", mode="before")(_strictly_bool)
 
 
 class Company(_Strict):
@@ -86,6 +171,8 @@ class Company(_Strict):
     listings: list[Listing] = Field(min_length=1)
 
     _currency = field_validator("reporting_currency")(_check_currency)
+    _text = field_validator("name", "country", "sector", "industry")(_check_text)
+    _month = field_validator("fiscal_year_end_month", mode="before")(_strictly_int)
 
     @model_validator(mode="after")
     def _one_primary_listing(self) -> Company:
@@ -103,8 +190,9 @@ class Universe(_Strict):
     exchanges: dict[str, Exchange]
     fx_pairs: list[FxPair] = []
     benchmarks: list[Benchmark] = []
-    peer_groups: dict[str, str]
+    peer_groups: dict[str, Annotated[str, AfterValidator(_check_text)]]  # name -> description
     companies: list[Company] = Field(min_length=1)
+
 
     @property
     def listings(self) -> list[tuple[Company, Listing]]:
@@ -136,12 +224,15 @@ class Universe(_Strict):
         """Statements are fetched once per company, through its primary listing."""
         return [company.primary_listing.symbol for company in self.companies]
 
-    def expected_currency(self, symbol: str) -> str | None:
-        """The currency a symbol's prices must be quoted in (None for indices and FX rates)."""
-        for _, listing in self.listings:
-            if listing.symbol == symbol:
-                return listing.currency
-        return None
+    @property
+    def currencies(self) -> set[str]:
+        """Every currency the warehouse can convert: reporting, trading and FX-pair currencies."""
+        return (
+            {company.reporting_currency for company in self.companies}
+            | {listing.currency for _, listing in self.listings}
+            | {pair.base_currency for pair in self.fx_pairs}
+            | {pair.quote_currency for pair in self.fx_pairs}
+        )
 
 
 def _cross_reference_errors(universe: Universe) -> list[tuple[tuple[Any, ...], str]]:
@@ -216,11 +307,19 @@ def _entry_name(data: Any, path: tuple[Any, ...]) -> str:
         if isinstance(part, int) and isinstance(node, list) and part < len(node):
             node = node[part]
             label = node.get("company_id") or node.get("symbol") if isinstance(node, dict) else None
-            parts[-1] += f"[{label if label else part}]"
+            parts[-1] += f"[{_label(label) if label else part}]"
         else:
-            parts.append(str(part))
+            parts.append(_label(part))
             node = node.get(part) if isinstance(node, dict) else None
     return ".".join(parts)
+
+
+def _label(value: Any) -> str:
+    """An entry's name as written, escaped when it holds control characters and cut when long."""
+    text = str(value)
+    if not text.isprintable():
+        text = repr(text)[1:-1]
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # libyaml's parser where PyYAML was built with it: a 5,000-listing universe parses in well under a
@@ -228,40 +327,114 @@ def _entry_name(data: Any, path: tuple[Any, ...]) -> str:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _check_yaml_limits(text: str, origin: str) -> None:
+    """Refuse, from the event stream alone, a document that would be too large or too deep to
+    build: the nodes each alias would copy are counted before any Python object exists."""
+    anchored: dict[str, int] = {}  # anchor -> nodes in its subtree, aliases expanded
+    open_collections: list[list[Any]] = []  # [anchor, nodes so far]
+    copied = aliases = 0
+
+    def refuse(event: yaml.Event, message: str) -> UniverseError:
+        return UniverseError(f"{origin}:{event.start_mark.line + 1}: {message}")
+
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            open_collections.append([event.anchor, 1])
+            if len(open_collections) > MAX_DEPTH:
+                raise refuse(event, f"nested deeper than {MAX_DEPTH} levels")
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            anchor, nodes = open_collections.pop()
+        elif isinstance(event, yaml.ScalarEvent):
+            anchor, nodes = event.anchor, 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise refuse(event, f"more than {MAX_ALIASES} YAML aliases; write the entries out")
+            anchor, nodes = None, anchored.get(event.anchor, 0)
+            copied += nodes
+            if copied > MAX_ALIAS_NODES:
+                raise refuse(
+                    event,
+                    f"YAML alias *{_label(event.anchor)} brings the nodes aliases copy past {MAX_ALIAS_NODES:,} "
+                    "(an alias bomb?); write the entries out",
+                )
+        else:
+            continue
+        if anchor is not None:
+            anchored[anchor] = nodes
+        if open_collections:
+            open_collections[-1][1] += nodes
+
+
+def _load_yaml(text: str, origin: str) -> Any:
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        raise UniverseError(f"{origin}: {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit")
+    try:
+        _check_yaml_limits(text, origin)
+        return yaml.load(text, Loader=_LOADER)
+    except UniverseError:
+        raise
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{origin}:{mark.line + 1}" if mark else origin
+        detail = " ".join(part for part in (error.context, error.problem) if part)
+        raise UniverseError(f"{where}: not valid YAML: {_cut(detail)}") from None
+    except yaml.YAMLError as error:
+        raise UniverseError(f"{origin}: not valid YAML: {_cut(str(error))}") from None
+    except (ValueError, RecursionError) as error:  # e.g. an integer of more than 4,300 digits
+        raise UniverseError(f"{origin}: cannot be read: {_cut(str(error))}") from None
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def parse_universe(text: str, origin: str = "universe.yml") -> Universe:
     """Parse and validate universe YAML text. Raises UniverseError naming each bad entry."""
-    try:
-        data = yaml.load(text, Loader=_LOADER)
-    except yaml.YAMLError as error:
-        raise UniverseError(f"{origin}: not valid YAML: {error}") from error
+    data = _load_yaml(text, origin)
     if not isinstance(data, dict):
         raise UniverseError(f"{origin}: expected a mapping at the top level")
 
+    root: list[yaml.Node | None] = []
+
     def located(path: tuple[Any, ...], message: str) -> str:
         # The node tree (for line numbers) is composed only when there is an error to place.
-        line = _line_of(yaml.compose(text, Loader=_LOADER), path)
+        if not root:
+            root.append(yaml.compose(text, Loader=_LOADER))
+        line = _line_of(root[0], path)
         where = f"{origin}:{line}" if line else origin
         return f"{where}: {_entry_name(data, path)}: {message}"
+
+    def report(messages: list[str]) -> UniverseError:
+        shown = messages[:MAX_ERRORS_LISTED]
+        if len(messages) > len(shown):
+            shown.append(f"... and {len(messages) - len(shown)} more")
+        return UniverseError("invalid universe:\n  " + "\n  ".join(shown))
 
     try:
         universe = Universe.model_validate(data)
     except ValidationError as error:
         messages = []
-        for item in error.errors():
+        for item in error.errors(include_input=False, include_url=False):
             path = tuple(item["loc"])
             message = item["msg"].removeprefix("Value error, ")
             if item["type"] == "missing":
                 message = f"missing required field {path[-1]!r}"
                 path = path[:-1]
             messages.append(located(path, message))
-        raise UniverseError("invalid universe:\n  " + "\n  ".join(messages)) from None
+        raise report(messages) from None
 
     cross_errors = _cross_reference_errors(universe)
     if cross_errors:
-        raise UniverseError("invalid universe:\n  " + "\n  ".join(located(p, m) for p, m in cross_errors))
+        raise report([located(p, m) for p, m in cross_errors])
     return universe
 
 
 def load_universe(path: str | Path) -> Universe:
     path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:  # refused before it is read
+        raise UniverseError(f"{path.name}: {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit")
     return parse_universe(path.read_text(), origin=path.name)

@@ -10,6 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster._utils import run_with_concurrent_update_guard  # what dagster-dbt uses for the same job
 
 from orchestration import settings
+from orchestration.defs.resources import WarehouseResource, warehouse_locked
 
 # The dbt installed beside this Python, whether or not the virtualenv is on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
@@ -63,9 +64,24 @@ class LayerTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
 
+# What DuckDB says when another process holds the file dbt opens.
+DUCKDB_LOCK_MESSAGE = "could not set lock on file"
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayerTranslator())
-def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    yield from dbt.cli(["build"], context=context).stream()
+def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: WarehouseResource) -> Iterator:
+    # dbt would fail at once on another process's lock: wait for it as every other step does
+    # (lock_wait_seconds), and fail with the same explained error when it is still held.
+    duckdb.wait_until_writable()
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    error = invocation.get_error()
+    if error is None:
+        return
+    if DUCKDB_LOCK_MESSAGE in str(error).lower():  # taken between the wait and dbt's own connection
+        lock_line = next(line for line in str(error).splitlines() if DUCKDB_LOCK_MESSAGE in line.lower())
+        raise warehouse_locked(duckdb.database, lock_line.strip()) from error
+    raise error
 
 
 def dbt_mart_keys() -> list[dg.AssetKey]:

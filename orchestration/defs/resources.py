@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field
 
 from orchestration import settings
@@ -54,6 +54,15 @@ class WarehouseUnwritableError(RuntimeError):
     """The working DuckDB file cannot be written: a read-only folder or file system."""
 
 
+def warehouse_locked(database: str, error: object) -> WarehouseLockedError:
+    """The explained lock error, for the resource's own connections and for dbt's."""
+    return WarehouseLockedError(
+        f"the working warehouse {database} is locked by another process ({error}). "
+        "Close the program holding it; SQL clients and BI tools should open "
+        "warehouse/serving.duckdb read-only instead (see warehouse/README.md)."
+    )
+
+
 class WarehouseResource(ConfigurableResource):
     """The pipeline's working DuckDB file, opened for writing.
 
@@ -64,6 +73,16 @@ class WarehouseResource(ConfigurableResource):
 
     database: str = Field(description="path of the working DuckDB file")
     lock_wait_seconds: float = Field(default=5.0, description="how long to wait for another writer's lock")
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # Every asset of the pipeline (dbt's too) needs this resource, so a bad VALUATION_* variable
+        # fails the run here, before any step's code, with the variable named.
+        settings.validate_environment()
+
+    def wait_until_writable(self) -> None:
+        """Wait, as get_connection does, until no other process holds the file; then let it go."""
+        with self.get_connection():
+            pass
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -81,11 +100,7 @@ class WarehouseResource(ConfigurableResource):
                 if "lock" not in str(error).lower():
                     raise
                 if time.monotonic() >= deadline:
-                    raise WarehouseLockedError(
-                        f"the working warehouse {self.database} is locked by another process ({error}). "
-                        "Close the program holding it; SQL clients and BI tools should open "
-                        "warehouse/serving.duckdb read-only instead (see warehouse/README.md)."
-                    ) from error
+                    raise warehouse_locked(self.database, error) from error
                 time.sleep(0.25)
         try:
             yield conn

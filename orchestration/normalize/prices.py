@@ -88,7 +88,8 @@ def _neighbour_jumps(frame: pd.DataFrame, split_dates: set[tuple[str, date]]) ->
     explained = pd.Series(
         [(s, d) in split_dates for s, d in zip(ordered["symbol"], ordered["date"])], index=ordered.index
     )
-    jump = (step_in.abs() > limit) & ~explained
+    after_spike = spike.groupby([ordered["vintage"], ordered["symbol"]]).shift(1).fillna(False).astype(bool)
+    jump = (step_in.abs() > limit) & ~explained & ~after_spike  # the day after a spike is back to normal
     return (spike | jump).reindex(frame.index).fillna(False)
 
 

@@ -45,12 +45,18 @@ CASHFLOW_PREFIXES = ("capex", "depreciation", "amortization", "operating_cash_fl
                      "principal_payments")  # fmt: skip
 
 
+# Files of a known other layout that sit beside the data without being data (the market sample's
+# quoted narrative figures): recognised by their header, passed over by name, never quarantined.
+OTHER_LAYOUTS = {"narrative figures (company, ticker_us, ...)": ["company", "ticker_us"]}
+
+
 @dataclass
 class SnapshotFiles:
     """The readable files of one snapshot folder, and the quarantined ones with their reason."""
 
     frames: list[tuple[Path, pd.DataFrame]] = field(default_factory=list)
     quarantined: dict[str, str] = field(default_factory=dict)  # path -> why it was not read
+    other_layouts: dict[str, str] = field(default_factory=dict)  # path -> which known layout
 
 
 def read_snapshot_csv(path: Path, header: list[str]) -> pd.DataFrame:
@@ -82,12 +88,25 @@ def read_snapshot_csv(path: Path, header: list[str]) -> pd.DataFrame:
     return frame
 
 
+def _other_layout(path: Path) -> str | None:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            found = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return next((name for name, start in OTHER_LAYOUTS.items() if found[: len(start)] == start), None)
+
+
 def read_folder(folder: Path, header: list[str]) -> SnapshotFiles:
     files = SnapshotFiles()
     if not folder.is_dir():
         return files
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.suffix.lower() != ".csv":
+            continue
+        layout = _other_layout(path)
+        if layout:
+            files.other_layouts[str(path)] = layout
             continue
         try:
             files.frames.append((path, read_snapshot_csv(path, header)))

@@ -11,7 +11,7 @@ import pytest
 
 from orchestration.defs.ingest import raw_prices, raw_universe
 from orchestration.defs.resources import MarketDataResource, WarehouseLockedError, WarehouseResource
-from orchestration.normalize import validate_prices
+from orchestration.normalize import choose_prices, validate_prices
 from orchestration.universe import UniverseError, parse_universe
 from orchestration.warehouse import ensure_raw_schema, transaction, upsert
 from orchestration.warehouse.schema import PRICES
@@ -80,10 +80,11 @@ def test_hostile_values_from_a_source_reach_sql_only_as_data(tmp_path):
          for s in HOSTILE]
     )  # fmt: skip
     validated = validate_prices(frame, pd.Timestamp("2025-01-31").date(), {})
+    chosen = choose_prices(validated.rows, pd.DataFrame({"symbol": [], "ex_date": [], "split_ratio": []}))
     with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
         ensure_raw_schema(conn)
         with transaction(conn):
-            upsert(conn, PRICES, validated.rows, "sample'; drop table raw.prices; --")
+            upsert(conn, PRICES, chosen, "sample'; drop table raw.prices; --")
     stored = query(tmp_path / "w.duckdb", "select symbol, currency, _source from raw.prices order by symbol")
     assert sorted(s for s, _, _ in stored) == sorted(HOSTILE)
     assert {(c, src) for _, c, src in stored} == {("USD'; --", "sample'; drop table raw.prices; --")}
@@ -95,3 +96,62 @@ def test_servers_bind_to_localhost_unless_told_otherwise():
     makefile = (FIXTURE_UNIVERSE.parents[2] / "Makefile").read_text()
     assert "-h $${UI_HOST:-127.0.0.1}" in makefile
     assert "--server.address $${DASHBOARD_HOST:-127.0.0.1}" in makefile
+
+
+def _step_failure(result: dg.ExecuteInProcessResult) -> tuple[str, str]:
+    """(class name, message) of the exception that failed the run's step."""
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    error = failure.step_failure_data.error
+    while error.cause is not None and error.cls_name in ("DagsterExecutionStepExecutionError",):
+        error = error.cause
+    return error.cls_name, error.message
+
+
+def _materialize_dbt_while_held(tmp_path, monkeypatch, lock_wait_seconds: float) -> tuple[dg.ExecuteInProcessResult, float, str]:
+    """Build the dbt models while another process holds the warehouse open for writing."""
+    from orchestration.defs.dbt import dbt_resource, valuation_dbt_models
+
+    warehouse = tmp_path / "valuation.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    monkeypatch.setenv("VALUATION_WAREHOUSE", str(warehouse))  # dbt's profile reads it
+    monkeypatch.setenv("VALUATION_UNIVERSE", str(FIXTURE_UNIVERSE))
+    monkeypatch.setenv("VALUATION_AS_OF", "2025-01-31")
+    monkeypatch.delenv("VALUATION_SOURCE", raising=False)
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(warehouse)!r}); "
+                                                     "print('ready', flush=True); time.sleep(120)"],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        began = time.monotonic()
+        result = dg.materialize(
+            [valuation_dbt_models],
+            resources={"duckdb": WarehouseResource(database=str(warehouse), lock_wait_seconds=lock_wait_seconds),
+                       "dbt": dbt_resource()},
+            raise_on_error=False,
+        )  # fmt: skip
+        return result, time.monotonic() - began, str(warehouse)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_dbt_waits_for_the_warehouse_lock_then_gives_the_explained_error(tmp_path, monkeypatch):
+    result, waited, warehouse = _materialize_dbt_while_held(tmp_path, monkeypatch, lock_wait_seconds=1.5)
+    assert not result.success
+    cls_name, message = _step_failure(result)
+    assert cls_name == "WarehouseLockedError"
+    assert message.startswith(f"orchestration.defs.resources.WarehouseLockedError: the working warehouse {warehouse} "
+                              "is locked by another process (IO Error: Could not set lock on file")  # fmt: skip
+    assert "serving.duckdb read-only instead" in message
+    assert 1.5 <= waited < 60, f"waited {waited:.1f} s: the configured 1.5 s, then failed"
+
+
+def test_a_lock_dbt_meets_itself_is_translated_to_the_explained_error(tmp_path, monkeypatch):
+    # The lock taken between the wait and dbt's own connection: dbt fails on DuckDB's message.
+    monkeypatch.setattr(WarehouseResource, "wait_until_writable", lambda self: None)
+    result, _, warehouse = _materialize_dbt_while_held(tmp_path, monkeypatch, lock_wait_seconds=0.5)
+    assert not result.success
+    cls_name, message = _step_failure(result)
+    assert cls_name == "WarehouseLockedError"
+    assert f"the working warehouse {warehouse} is locked by another process (" in message
+    assert "Could not set lock on file" in message and "serving.duckdb read-only instead" in message

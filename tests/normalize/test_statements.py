@@ -1,5 +1,6 @@
 """Snapshot fundamentals into raw statement rows, and their validation."""
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -25,7 +26,7 @@ def test_values_scale_exactly_to_base_units_and_rmb_becomes_cny():
             ("BABA", "FY2025", "annual", "2024-04-01", "2025-03-31", "", "eps_diluted_per_ADS", "53.59", "RMB", "RMB_per_ADS"),
         )
     )
-    result = validate_statements(frame, date(2026, 1, 1))
+    result = validate_statements(frame, date(2026, 3, 1))
     assert result.rejected.empty
     rows = result.rows.set_index("line_item")
     assert rows.loc["revenue", "value"] == 280_154_000_000.0  # 280.154 x 10^9, no float drift
@@ -37,6 +38,7 @@ def test_values_scale_exactly_to_base_units_and_rmb_becomes_cny():
     assert rows.loc["eps_diluted_per_ADS", "unit"] == "per_ads"
     assert rows.loc["eps_diluted_per_ADS", "filed_date"] is None
     assert list(result.rows.columns) == FINANCIAL_STATEMENTS.data_columns
+    assert "_original" in frame.columns, "each row keeps its text for a rejection"
 
 
 def test_capex_and_depreciation_are_cash_flow_lines():
@@ -66,12 +68,50 @@ def test_bad_statement_rows_are_rejected_with_reasons():
     assert result.rejected["reason"].tolist() == [
         "period_end_in_future",
         "filed_before_period_end",
-        "non_finite_value",
+        "unparseable_value",
         "unknown_unit",
-        "amount_without_currency",
-        "duplicate_key",
+        "unknown_currency",
     ]
+    # the same figure twice (same document, same value) is one figure, not a rejection
     assert len(result.rows) == 1 and result.rows["period_end"].tolist() == [date(2023, 12, 31)]
+    assert json.loads(result.rejected["payload"][2])["value"] == "n/a", "the original text is kept"
+    assert json.loads(result.rejected["payload"][3])["unit"] == "furlongs"
+
+
+def test_two_values_for_one_figure_of_one_document_are_both_held_back():
+    # Same key (company, statement, period, line item, filing date) in two files, two values: no rule
+    # says which is right (file-name order used to decide), so neither loads and the stored one stays.
+    frame = pd.concat(
+        [
+            statements_from_snapshot(snapshot(("X", "FY2024", "annual", "2024-01-01", "2024-12-31", "2025-02-01", "revenue", "245122", "USD", "million"))).assign(),
+            statements_from_snapshot(snapshot(("X", "FY2024", "annual", "2024-01-01", "2024-12-31", "2025-02-01", "revenue", "1000000", "USD", "million"))),
+        ],
+        ignore_index=True,
+    )
+    result = validate_statements(frame, date(2026, 1, 1))
+    assert result.rows.empty
+    assert result.rejected["reason"].tolist() == ["conflicting_duplicate", "conflicting_duplicate"]
+
+
+def test_an_amount_far_outside_its_own_history_is_held_back():
+    # Quarterly revenue about 60-70 bn, then one quarter of 69,632 bn (three zeros too many).
+    quarters = [("2024-03-31", "61858"), ("2024-06-30", "64727"), ("2024-09-30", "65585"), ("2024-12-31", "69632000")]
+    frame = statements_from_snapshot(
+        snapshot(*[("X", "Q", "quarterly", "", end, "", "revenue", value, "USD", "million") for end, value in quarters])
+    )
+    result = validate_statements(frame, date(2026, 1, 1))
+    assert result.rejected["reason"].tolist() == ["implausible_value"]
+    assert len(result.rows) == 3
+
+
+def test_a_currency_the_universe_does_not_know_is_rejected_by_row():
+    frame = statements_from_snapshot(
+        snapshot(("X", "FY2024", "annual", "2024-01-01", "2024-12-31", "", "revenue", "5", "XXX", "million"),
+                 ("X", "FY2024", "annual", "2024-01-01", "2024-12-31", "", "net_income", "5", "USD", "million"))
+    )  # fmt: skip
+    result = validate_statements(frame, date(2026, 1, 1), known_currencies={"USD", "HKD", "CNY"})
+    assert result.rejected["reason"].tolist() == ["unknown_currency"]
+    assert result.rejected["symbol"].tolist() == ["X"] and len(result.rows) == 1
 
 
 def test_a_row_without_a_readable_period_end_is_rejected_not_a_crash():
@@ -84,5 +124,5 @@ def test_a_row_without_a_readable_period_end_is_rejected_not_a_crash():
         )
     )
     result = validate_statements(frame, date(2026, 1, 1))
-    assert result.rejected["reason"].tolist() == ["missing_key_field", "missing_key_field"]
+    assert result.rejected["reason"].tolist() == ["unparseable_date", "unparseable_date"]
     assert len(result.rows) == 1

@@ -1,4 +1,8 @@
-"""The sample source replays a snapshot directory, and is only ever chosen explicitly."""
+"""The sample source replays a snapshot directory, and is only ever chosen explicitly.
+
+It hands over every file's rows as text, one vintage per file; validation and the choice among
+vintages happen after it. A file it cannot read is quarantined by name, and the others load.
+"""
 
 from datetime import date
 
@@ -23,25 +27,21 @@ def test_the_sample_source_needs_a_snapshot(tmp_path):
         make_source("sample", str(tmp_path))
 
 
-def test_yahoo_is_chosen_only_by_name(monkeypatch):
-    assert isinstance(make_source("yahoo"), YahooSource)
+def test_yahoo_is_chosen_only_by_name():
+    assert make_source("yahoo").name == "yahoo" and make_source("sample", str(FIXTURE_SNAPSHOT)).name == "sample"
 
 
-def test_prices_come_back_normalized_for_the_symbols_asked():
+def test_prices_come_back_as_text_with_their_file_and_line():
     source = SampleSource(FIXTURE_SNAPSHOT)
     fetched = source.fetch_prices([Instrument("DRGN", "USD", "raw"), Instrument("USDHKD=X", "HKD_per_USD", "fx")], {})
     frame = fetched.frame
-    assert fetched.failures == {} and fetched.requests == 0
-    assert list(frame.columns) == PRICES.data_columns
+    assert fetched.failures == {} and fetched.requests == 0 and fetched.quarantined == {}
+    assert list(frame.columns) == PRICES.data_columns + ["vintage", "line"]
     assert sorted(frame["symbol"].unique()) == ["DRGN", "USDHKD=X"]
-    drgn = frame[frame["symbol"] == "DRGN"].set_index("date")
-    assert drgn.loc[date(2025, 1, 8), "close"] == 80.0
+    drgn = frame[(frame["symbol"] == "DRGN") & (frame["date"] == "2025-01-08")]
+    assert drgn["close"].tolist() == ["80.0"] or drgn["close"].tolist() == ["80"]
+    assert drgn["vintage"].iloc[0].endswith(".csv") and drgn["line"].iloc[0] >= 2
     assert len(frame[frame["symbol"] == "USDHKD=X"]) == 4  # 2025-01-08 has no quote in the snapshot
-
-
-def test_start_date_limits_the_rows():
-    fetched = SampleSource(FIXTURE_SNAPSHOT).fetch_prices([Instrument("ACME", "USD", "raw")], {"ACME": date(2025, 1, 9)})
-    assert sorted(fetched.frame["date"]) == [date(2025, 1, 9), date(2025, 1, 10)]
 
 
 def test_a_symbol_missing_from_the_snapshot_is_reported():
@@ -50,12 +50,39 @@ def test_a_symbol_missing_from_the_snapshot_is_reported():
     assert set(fetched.frame["symbol"]) == {"ACME"}
 
 
-def test_statements_skip_files_in_another_layout():
-    frame = SampleSource(FIXTURE_SNAPSHOT).fetch_statements(["DRGN", "ACME"]).frame
-    assert list(frame.columns) == FINANCIAL_STATEMENTS.data_columns
-    # 45 rows in fixture_statements.csv; narrative_quotes.csv is not a statement file
-    assert len(frame) == 45
+def test_statements_pass_over_a_known_other_layout_without_quarantining_it():
+    fetched = SampleSource(FIXTURE_SNAPSHOT).fetch_statements(["DRGN", "ACME"])
+    assert list(fetched.frame.columns[: len(FINANCIAL_STATEMENTS.data_columns)]) == FINANCIAL_STATEMENTS.data_columns
+    # 45 rows in fixture_statements.csv; narrative_quotes.csv is in the known narrative layout
+    assert len(fetched.frame) == 45 and fetched.quarantined == {}
 
 
-def test_a_snapshot_without_profiles_gives_an_empty_frame():
-    assert SampleSource(FIXTURE_SNAPSHOT).fetch_profiles(["DRGN"], date(2025, 1, 31)).frame.empty
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [
+        ("renamed.csv", "date,symbol,currency,open,high,low,close,adj_close,volume,dividends,stock_splits,price_basis\n", "header"),
+        ("semicolons.csv", "date;ticker;currency;open\n2025-01-06;ACME;USD;1\n", "header"),
+        ("empty.csv", "", "empty file"),
+        ("latin1.csv", b"date,ticker,currency,open,high,low,close,adj_close,volume,dividends,stock_splits,price_basis\n2025-01-06,ACM\xc9,USD,1,1,1,1,1,1,,,raw\n", "not UTF-8"),
+        ("ragged.csv", "date,ticker,currency,open,high,low,close,adj_close,volume,dividends,stock_splits,price_basis\n2025-01-06,ACME,USD,1,1,1,1,1,1,,,raw,extra\n", "line 2 has 13 fields"),
+        ("folder.csv", None, "not a regular file"),
+    ],
+)
+def test_an_unreadable_price_file_is_quarantined_by_name_and_the_others_load(tmp_path, name, content, problem):
+    (tmp_path / "prices").mkdir()
+    good = (FIXTURE_SNAPSHOT / "prices").iterdir()
+    for path in good:
+        (tmp_path / "prices" / path.name).write_bytes(path.read_bytes())
+    bad = tmp_path / "prices" / name
+    if content is None:
+        bad.mkdir()
+    else:
+        bad.write_bytes(content if isinstance(content, bytes) else content.encode())
+    fetched = SampleSource(tmp_path).fetch_prices([Instrument("ACME", "USD", "raw")], {})
+    assert list(fetched.quarantined) == [str(bad)] and problem in fetched.quarantined[str(bad)]
+    assert len(fetched.frame) > 0 and set(fetched.frame["symbol"]) == {"ACME"}, "the other files still load"
+
+
+def test_a_snapshot_without_profiles_reports_every_symbol():
+    fetched = SampleSource(FIXTURE_SNAPSHOT).fetch_profiles(["DRGN"], date(2025, 1, 31))
+    assert fetched.frame.empty and fetched.failures == {"DRGN": "no profile in the snapshot"}

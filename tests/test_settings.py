@@ -1,0 +1,110 @@
+"""Environment variables are checked when a run starts; a bad value names its variable."""
+
+import dagster as dg
+import pandas as pd
+import pytest
+from exchange_calendars import exchange_calendar
+
+from orchestration import settings
+from orchestration.freshness import Clock, latest_closed_session
+from orchestration.settings import SettingsError, validate_environment
+
+FIXED_BOUNDS = {"GLOBAL_DEFAULT_START": pd.Timestamp("2006-11-25"), "GLOBAL_DEFAULT_END": pd.Timestamp("2027-11-25")}
+RANGE = "2006-12-26 to 2027-11-11 (about 20 years back to one year ahead of today)"  # 31 days in, 14 days in
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for name, value in FIXED_BOUNDS.items():
+        monkeypatch.setattr(exchange_calendar, name, value)
+    monkeypatch.delenv("VALUATION_AS_OF", raising=False)
+    monkeypatch.delenv("VALUATION_SOURCE", raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [
+        ("VALUATION_AS_OF", "yesterday",
+         "VALUATION_AS_OF=yesterday: not a date (YYYY-MM-DD) or moment (2025-11-29T10:00-05:00): "
+         "Invalid isoformat string: 'yesterday'"),
+        ("VALUATION_AS_OF", "2025-02-30",
+         "VALUATION_AS_OF=2025-02-30: not a date (YYYY-MM-DD) or moment (2025-11-29T10:00-05:00): "
+         "day is out of range for month"),
+        ("VALUATION_AS_OF", "2025-01-31\n",
+         "VALUATION_AS_OF=2025-01-31\\n: not a date (YYYY-MM-DD) or moment (2025-11-29T10:00-05:00): "
+         "Invalid isoformat string: '2025-01-31\\n'"),
+        ("VALUATION_AS_OF", "2006-12-25", f"VALUATION_AS_OF=2006-12-25: outside the dates the exchange calendars support, {RANGE}"),
+        ("VALUATION_AS_OF", "2027-11-12", f"VALUATION_AS_OF=2027-11-12: outside the dates the exchange calendars support, {RANGE}"),
+        ("VALUATION_AS_OF", "2027-11-12T02:00+08:00",  # 2027-11-11 18:00 UTC: inside
+         None),
+        ("VALUATION_AS_OF", "2027-11-11T20:00-05:00",  # 2027-11-12 01:00 UTC: outside
+         f"VALUATION_AS_OF=2027-11-11T20:00-05:00: outside the dates the exchange calendars support, {RANGE}"),
+        ("VALUATION_AS_OF", "9999-12-31", f"VALUATION_AS_OF=9999-12-31: outside the dates the exchange calendars support, {RANGE}"),
+        ("VALUATION_AS_OF", "2006-12-26", None),
+        ("VALUATION_AS_OF", "2027-11-11", None),
+        ("VALUATION_SOURCE", "yhaoo", "VALUATION_SOURCE=yhaoo: not a market data source; use one of sample, yahoo"),
+        ("VALUATION_SOURCE", "Sample", "VALUATION_SOURCE=Sample: not a market data source; use one of sample, yahoo"),
+        ("VALUATION_SOURCE", "yahoo", None),
+    ],
+)  # fmt: skip
+def test_each_variable_is_checked_and_named(env, name, value, expected):
+    env.setenv(name, value)
+    if expected is None:
+        validate_environment()
+        return
+    with pytest.raises(SettingsError) as error:
+        validate_environment()
+    assert str(error.value) == expected
+    assert error.value.__cause__ is None and error.value.__suppress_context__ | (error.value.__context__ is None)
+
+
+def test_the_assets_clock_raises_the_same_named_error(env):
+    env.setenv("VALUATION_AS_OF", "31/01/2025")
+    with pytest.raises(SettingsError, match=r"^VALUATION_AS_OF=31/01/2025: not a date"):
+        settings.as_of_date()
+
+
+def test_every_date_of_the_supported_range_is_one_freshness_can_evaluate():
+    # with the real bounds of this process: both ends work on each calendar the universe uses
+    first, last = settings.supported_as_of_range()
+    for code in ["XNYS", "XHKG", "24/5"]:
+        assert latest_closed_session(code, Clock(first)) <= first
+        assert latest_closed_session(code, Clock(last)) <= last
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("VALUATION_AS_OF", "yesterday"), ("VALUATION_SOURCE", "yhaoo")],
+)
+def test_a_bad_variable_fails_the_run_before_any_step_runs(env, tmp_path, name, value):
+    from orchestration.defs.dbt import dbt_resource
+    from orchestration.defs.resources import MarketDataResource, WarehouseResource
+    from orchestration.definitions import defs
+    from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE
+
+    warehouse = tmp_path / "valuation.duckdb"
+    env.setenv("VALUATION_WAREHOUSE", str(warehouse))
+    env.setenv("VALUATION_UNIVERSE", str(FIXTURE_UNIVERSE))
+    env.setenv("VALUATION_AS_OF", "2025-01-31")
+    env.setenv(name, value)
+    result = dg.materialize(
+        list(defs.assets),
+        resources={
+            "duckdb": WarehouseResource(database=str(warehouse)),
+            "market_data": MarketDataResource(source="sample", sample_dir=str(FIXTURE_SNAPSHOT)),
+            "dbt": dbt_resource(),
+        },
+        raise_on_error=False,
+    )
+    assert not result.success
+    assert [event for event in result.all_events if event.event_type_value == "STEP_START"] == []
+    failures = [event for event in result.all_events if event.is_failure]
+    causes = []
+    for event in failures:
+        error = event.event_specific_data.error
+        while error is not None:
+            causes.append(error.message)
+            error = error.cause
+    assert any(message.startswith(f"orchestration.settings.SettingsError: {name}={value}: ") for message in causes), causes
+    assert not warehouse.exists(), "nothing was written"
