@@ -1,5 +1,7 @@
 -- Each company's market cap side by side in USD, HKD and CNY, on its latest date where all
--- three are known (an FX series that stopped leaves a currency null; that date is passed over).
+-- three are known (an FX series that stopped leaves a currency null; that date is passed over),
+-- through whichever listing has the latest traded close (Alibaba: 9988.HK after BABA's traded
+-- closes end in the sample), the primary one on a tie.
 with latest as (
     select
         valuation.company_id,
@@ -8,9 +10,11 @@ with latest as (
         valuation.market_cap_usd,
         valuation.market_cap_hkd,
         valuation.market_cap_cny,
-        row_number() over (partition by valuation.company_id order by valuation.date desc) as recency
+        row_number() over (
+            partition by valuation.company_id order by valuation.date desc, listings.is_primary desc
+        ) as recency
     from marts.fct_valuation_daily as valuation
-    inner join marts.dim_listing as listings on valuation.symbol = listings.symbol and listings.is_primary
+    inner join marts.dim_listing as listings on valuation.symbol = listings.symbol
     where valuation.market_cap_usd is not null
       and valuation.market_cap_hkd is not null
       and valuation.market_cap_cny is not null

@@ -309,14 +309,13 @@ def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: Mar
     starts = {} if source.fetches_are_free else price_starts(symbols, watermarks, market_data.price_overlap_days)
     fetched = source.fetch_prices(instruments, starts)
     currencies = {listing.symbol: listing.currency for _, listing in universe.listings}
-    splits = validate_splits(
-        pd.concat([s for s in (fetched.splits, splits_from_prices(fetched.frame)) if s is not None and len(s)])
-        if (fetched.splits is not None and len(fetched.splits)) or len(fetched.frame) else empty_splits()
-    )
+    events = [frame for frame in (fetched.splits, splits_from_prices(fetched.frame)) if frame is not None and len(frame)]
+    splits = validate_splits(pd.concat(events, ignore_index=True) if events else empty_splits())
     split_dates = set(zip(splits.rows["symbol"], splits.rows["ex_date"]))
     # Every row is validated before any choice among downloads is made.
     validated = validate_prices(fetched.frame, settings.as_of_date(), currencies, split_dates)
-    chosen = Validated(rows=choose_prices(validated.rows, splits.rows), rejected=validated.rejected)
+    choice = choose_prices(validated.rows, splits.rows)
+    chosen = Validated(rows=choice.rows, rejected=pd.concat([validated.rejected, choice.rejected], ignore_index=True))
     fetch_log = _fetch_log("prices", symbols, fetched, source.name)
     with duckdb.get_connection() as conn:
         metadata = _load(conn, PRICES, chosen, fetch_log, fetched, source.name, "date", also=((STOCK_SPLITS, splits),))

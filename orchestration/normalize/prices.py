@@ -37,14 +37,16 @@ AGREEMENT_TOLERANCE = 0.01
 # choice and in the upsert (a stored traded close is never replaced by a recovered or missing one).
 BASIS_RANK = {"adjusted": 1, "from_dividends": 2, "raw": 3, "index": 3, "fx": 3}
 VINTAGE_COLUMNS = ["vintage", "line"]  # where a row came from: file (or fetch) and line
+# What a source hands over: raw.prices' columns but the one the choice among downloads sets.
+SOURCE_COLUMNS = [c for c in PRICES.data_columns if c != "vintage_date"]
 
 
 def empty_prices() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in PRICES.data_columns})
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in SOURCE_COLUMNS})
 
 
 def empty_vintage_rows() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in PRICES.data_columns + VINTAGE_COLUMNS})
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in SOURCE_COLUMNS + VINTAGE_COLUMNS})
 
 
 def _parse_dates(values: pd.Series) -> pd.Series:
@@ -57,8 +59,8 @@ def _parse_dates(values: pd.Series) -> pd.Series:
 
 def coerce_price_types(frame: pd.DataFrame) -> pd.DataFrame:
     """Cast a price frame to its contract types (dates as datetime.date, numbers as float64)."""
-    extra = [c for c in VINTAGE_COLUMNS if c in frame.columns]
-    out = frame[PRICES.data_columns + extra].copy()
+    extra = [c for c in VINTAGE_COLUMNS + ["vintage_date"] if c in frame.columns]
+    out = frame[SOURCE_COLUMNS + extra].copy()
     out["symbol"] = out["symbol"].astype("object")
     out["date"] = _parse_dates(out["date"]).dt.date
     for column in NUMERIC_COLUMNS:
@@ -107,7 +109,7 @@ def validate_prices(
     """
     if "vintage" not in frame.columns:
         frame = frame.assign(vintage="fetch", line=None)
-    original = frame[PRICES.data_columns + VINTAGE_COLUMNS].reset_index(drop=True)
+    original = frame[SOURCE_COLUMNS + VINTAGE_COLUMNS].reset_index(drop=True)
     typed = coerce_price_types(original)
     close, low, high = typed["close"], typed["low"], typed["high"]
     slack_low, slack_high = low.abs() * RANGE_TOLERANCE, high.abs() * RANGE_TOLERANCE
@@ -119,7 +121,7 @@ def validate_prices(
     for column in NUMERIC_COLUMNS:
         unparseable |= _unparseable(original[column], typed[column])
     key = ["vintage", *PRICES.key]
-    values = PRICES.data_columns
+    values = SOURCE_COLUMNS
     basis = typed["price_basis"]
     traded = basis.isin(["raw", "adjusted"])
     factor = typed["adj_close"] / close
@@ -154,8 +156,7 @@ def validate_prices(
         same_values = candidates[repeated].astype("str").duplicated(subset=key + values, keep=False)
         conflict = same_values.index[~same_values]
         reasons[conflict] = "conflicting_duplicate"
-        identical_extra = candidates[repeated & candidates.astype("str").duplicated(subset=key + values, keep="first")]
-        reasons[identical_extra.index] = "duplicate_row"
+        # the same row twice is one fact: it loads once (dropped after validation, below)
 
     # Implausible moves, judged against the valid neighbours of the same vintage only, and
     # confirmed when another vintage has (nearly) the same close that day.
@@ -171,7 +172,8 @@ def validate_prices(
                 reasons[index] = "implausible_move"
 
     ok = reasons.isna()
-    return Validated(rows=typed[ok].reset_index(drop=True), rejected=rejected_rows("prices", original, reasons))
+    rows = typed[ok].drop_duplicates(subset=key).reset_index(drop=True)
+    return Validated(rows=rows, rejected=rejected_rows("prices", original, reasons))
 
 
 def _agree_but_for_a_split(a: float, b: float) -> bool:
@@ -253,13 +255,16 @@ def _calibrated_scale(adjusted: pd.DataFrame, traded: pd.DataFrame | None) -> fl
     return scale if error <= RECOVERY_TOLERANCE else None
 
 
-def choose_prices(valid_rows: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
+def choose_prices(valid_rows: pd.DataFrame, splits: pd.DataFrame) -> Validated:
     """One row per (symbol, date) from validated vintage rows, by the rules in the module docstring.
 
-    `splits`: symbol, ex_date, split_ratio (ratio 1 rows change nothing). Returns raw.prices rows.
+    `splits`: symbol, ex_date, split_ratio (ratio 1 rows change nothing). Returns raw.prices rows,
+    and the chosen rows held back because the chosen series jumps implausibly there (a download of
+    one day whose typo no neighbour in its own file could reveal).
     """
     if valid_rows.empty:
-        return empty_prices()
+        empty = pd.DataFrame({c: pd.Series(dtype="object") for c in PRICES.data_columns})
+        return Validated(rows=empty, rejected=rejected_rows("prices", empty_vintage_rows(), pd.Series(dtype=object)))
     chosen = []
     for symbol, rows in valid_rows.groupby("symbol", sort=True):
         events = splits[(splits["symbol"] == symbol) & (splits["split_ratio"] != 1.0)]
@@ -271,11 +276,10 @@ def choose_prices(valid_rows: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFram
             for column in ("open", "high", "low", "close", "adj_close", "dividends"):
                 frame[column] = frame[column] / factor
             frame["volume"] = frame["volume"] * factor
-            restated.append(frame.assign(_basis_date=basis_date))
+            restated.append(frame.assign(vintage_date=basis_date))
         vintages = []
         for frame in restated:
             frame = frame.copy()
-            vintage, basis_date = frame["vintage"].iloc[0], frame["_basis_date"].iloc[0]
             if (frame["price_basis"] == "adjusted").all():
                 adjusted_close = frame["close"].copy()
                 scale = None
@@ -295,23 +299,48 @@ def choose_prices(valid_rows: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFram
             elif frame["price_basis"].isin(["index", "fx"]).all():
                 frame["adj_close"] = frame["adj_close"].fillna(frame["close"])
             frame["_rank"] = frame["price_basis"].map(BASIS_RANK)
-            vintages.append((basis_date, vintage, frame.set_index("date", drop=False)))
+            vintages.append(frame.set_index("date", drop=False))
 
-        # Newest download first: it holds the latest dividend and split knowledge.
-        vintages.sort(key=lambda v: (v[0], v[1]), reverse=True)
-        candidates = pd.concat([frame.assign(_order=i) for i, (_, _, frame) in enumerate(vintages)])
+        # Traded closes first, newest download first among equals.
+        ordered = sorted(vintages, key=lambda v: (v["vintage_date"].iloc[0], v["vintage"].iloc[0]), reverse=True)
+        candidates = pd.concat([frame.assign(_order=i) for i, frame in enumerate(ordered)])
         best = candidates.sort_values(["_rank", "_order"], ascending=[False, True]).groupby(level=0).head(1)
         best = best.sort_index()
 
-        # adj_close: the newest vintage's series, older ones rescaled onto it by their median ratio
-        # on common days (the factor of the dividends paid between the two downloads).
-        adjusted = vintages[0][2]["adj_close"].dropna()
-        for _, _, frame in vintages[1:]:
-            older = frame["adj_close"].dropna()
-            common = adjusted.index.intersection(older.index)
-            ratio = float((adjusted[common] / older[common]).median()) if len(common) else 1.0
-            adjusted = pd.concat([adjusted, older[~older.index.isin(adjusted.index)] * ratio]).sort_index()
+        # adj_close: one continuous series. The largest download is the anchor (a new file of a few
+        # days must not rebase a whole history); every other one is rescaled onto the series by its
+        # median ratio on common days (the factor of the dividends paid between the two downloads).
+        by_size = sorted(vintages, key=lambda v: (len(v), v["vintage_date"].iloc[0]), reverse=True)
+        adjusted = by_size[0]["adj_close"].dropna()
+        for frame in by_size[1:]:
+            other = frame["adj_close"].dropna()
+            common = adjusted.index.intersection(other.index)
+            ratio = float((adjusted[common] / other[common]).median()) if len(common) else 1.0
+            adjusted = pd.concat([adjusted, other[~other.index.isin(adjusted.index)] * ratio]).sort_index()
         best["adj_close"] = adjusted.reindex(best.index).to_numpy()
-        chosen.append(best.reset_index(drop=True)[PRICES.data_columns])
+        chosen.append(best.reset_index(drop=True))
     out = pd.concat(chosen, ignore_index=True)
-    return out.astype({"symbol": "object", "currency": "object", "price_basis": "object"})
+    held = _series_jumps(out)
+    return Validated(
+        rows=out[~held][PRICES.data_columns].astype({"symbol": "object", "currency": "object", "price_basis": "object"}).reset_index(drop=True),
+        rejected=rejected_rows(
+            "prices", out[SOURCE_COLUMNS + VINTAGE_COLUMNS], held.map({True: "implausible_move", False: None})
+        ),
+    )
+
+
+def _series_jumps(chosen: pd.DataFrame) -> pd.Series:
+    """Chosen rows where the spliced series (traded close, or adjusted close) jumps more than
+    IMPLAUSIBLE_MOVE from the day before: every download is on today's split basis by now, so no
+    split explains a jump any more."""
+    ordered = chosen.sort_values(["symbol", "date"])
+    flagged = pd.Series(False, index=ordered.index)
+    limit = np.log(IMPLAUSIBLE_MOVE)
+    for column in ("close", "adj_close"):
+        values = np.log(ordered[column].where(ordered[column] > 0))
+        previous = values.groupby(ordered["symbol"]).shift(1)
+        following = values.groupby(ordered["symbol"]).shift(-1)
+        step_in, step_out = values - previous, values - following
+        spike = (step_in.abs() > limit) & ((step_out.abs() > limit) | following.isna())
+        flagged |= spike.fillna(False)
+    return flagged.reindex(chosen.index)

@@ -16,6 +16,8 @@ class RawTable:
     key: tuple[str, ...]  # natural key of an upsert; empty for tables replaced whole
     # SQL over the stored row `t` and the incoming row `s`: a changed row is replaced only where true
     replace_only_if: str | None = None
+    # columns that say where a row came from, not what it says: a row equal in everything else is unchanged
+    provenance: tuple[str, ...] = ()
 
     @property
     def qualified(self) -> str:
@@ -45,13 +47,18 @@ PRICES = RawTable(
         # how `close` was obtained: raw (a traded close) | from_dividends (recovered from an adjusted
         # download and its dividends) | adjusted (no traded close: close is null) | index | fx
         "price_basis": "varchar not null",
+        "vintage_date": "date",  # the download the row was chosen from, dated by its last day
     },
     key=("symbol", "date"),
-    # A stored traded close is never replaced by a recovered or missing one (a file that could not
-    # be read leaves the other downloads to fill its days: they must not overwrite it).
+    provenance=("vintage_date",),
+    # A stored row is replaced only by one at least as good: a traded close is never replaced by a
+    # recovered or missing one, nor by an older download (a file that could not be read leaves the
+    # other downloads to fill its days: they must not overwrite what it gave).
     replace_only_if=(
-        "(case s.price_basis when 'adjusted' then 1 when 'from_dividends' then 2 else 3 end) >= "
-        "(case t.price_basis when 'adjusted' then 1 when 'from_dividends' then 2 else 3 end)"
+        "(case s.price_basis when 'adjusted' then 1 when 'from_dividends' then 2 else 3 end, "
+        "coalesce(s.vintage_date, date '1900-01-01')) >= "
+        "(case t.price_basis when 'adjusted' then 1 when 'from_dividends' then 2 else 3 end, "
+        "coalesce(t.vintage_date, date '1900-01-01'))"
     ),
 )
 

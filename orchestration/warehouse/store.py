@@ -55,6 +55,8 @@ def _migrate(conn: duckdb.DuckDBPyConnection, table: RawTable) -> None:
         conn.execute(f"drop table {table.qualified}")  # configuration, rewritten whole on every run
     if table is PRICES and not columns.get("close", True):
         conn.execute("alter table raw.prices alter column close drop not null")  # adjusted-only days
+    if table is PRICES and "vintage_date" not in columns:
+        conn.execute("alter table raw.prices add column vintage_date date")
 
 
 def _check_columns(table: RawTable, frame: pd.DataFrame) -> None:
@@ -91,7 +93,7 @@ def upsert(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame
     if frame.duplicated(subset=list(table.key)).any():
         raise ValueError(f"frame for {table.qualified} repeats keys; validate before upserting")
     same_key = " and ".join(f"t.{c} is not distinct from s.{c}" for c in table.key)
-    value_columns = [c for c in table.data_columns if c not in table.key]
+    value_columns = [c for c in table.data_columns if c not in table.key and c not in table.provenance]
     values_differ = " or ".join(f"t.{c} is distinct from s.{c}" for c in value_columns) or "false"
     columns = ", ".join(table.data_columns)
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)

@@ -80,7 +80,7 @@ def test_hostile_values_from_a_source_reach_sql_only_as_data(tmp_path):
          for s in HOSTILE]
     )  # fmt: skip
     validated = validate_prices(frame, pd.Timestamp("2025-01-31").date(), {})
-    chosen = choose_prices(validated.rows, pd.DataFrame({"symbol": [], "ex_date": [], "split_ratio": []}))
+    chosen = choose_prices(validated.rows, pd.DataFrame({"symbol": [], "ex_date": [], "split_ratio": []})).rows
     with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
         ensure_raw_schema(conn)
         with transaction(conn):

@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from orchestration.sources import Instrument, SampleSource, SourceError, YahooSource, make_source
-from orchestration.warehouse.schema import FINANCIAL_STATEMENTS, PRICES
+from orchestration.normalize.prices import SOURCE_COLUMNS
+from orchestration.warehouse.schema import FINANCIAL_STATEMENTS
 from tests.conftest import FIXTURE_SNAPSHOT
 
 
@@ -36,7 +37,7 @@ def test_prices_come_back_as_text_with_their_file_and_line():
     fetched = source.fetch_prices([Instrument("DRGN", "USD", "raw"), Instrument("USDHKD=X", "HKD_per_USD", "fx")], {})
     frame = fetched.frame
     assert fetched.failures == {} and fetched.requests == 0 and fetched.quarantined == {}
-    assert list(frame.columns) == PRICES.data_columns + ["vintage", "line"]
+    assert list(frame.columns) == SOURCE_COLUMNS + ["vintage", "line"]
     assert sorted(frame["symbol"].unique()) == ["DRGN", "USDHKD=X"]
     drgn = frame[(frame["symbol"] == "DRGN") & (frame["date"] == "2025-01-08")]
     assert drgn["close"].tolist() == ["80.0"] or drgn["close"].tolist() == ["80"]

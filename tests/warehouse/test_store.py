@@ -22,7 +22,7 @@ def prices(*closes_by_day):
         [
             {"symbol": "ACME", "date": date(2025, 1, day), "open": c, "high": c, "low": c, "close": c,
              "adj_close": c, "volume": 1.0, "dividends": None, "stock_splits": None, "currency": "USD",
-             "price_basis": "raw"}  # fmt: skip
+             "price_basis": "raw", "vintage_date": date(2025, 1, 31)}  # fmt: skip
             for day, c in closes_by_day
         ],
         columns=PRICES.data_columns,
@@ -107,7 +107,8 @@ def test_a_load_larger_than_a_row_group_lands_whole(conn):
         {"symbol": [f"S{i:03d}" for i in range(100)] * len(days), "date": [d for d in days for _ in range(100)]}
     )
     frame = frame.assign(open=1.0, high=2.0, low=0.5, close=1.5, adj_close=1.5, volume=10.0,
-                         dividends=0.0, stock_splits=0.0, currency="USD", price_basis="raw")  # fmt: skip
+                         dividends=0.0, stock_splits=0.0, currency="USD", price_basis="raw",
+                         vintage_date=date(2025, 1, 31))  # fmt: skip
     with transaction(conn):
         first = upsert(conn, PRICES, frame[PRICES.data_columns], "sample")
     frame.loc[frame.index[-1000:], "close"] = 1.75  # a correction of the last ten days
@@ -116,3 +117,23 @@ def test_a_load_larger_than_a_row_group_lands_whole(conn):
     assert (first.inserted, first.updated, first.unchanged) == (n, 0, 0)
     assert (second.inserted, second.updated, second.unchanged) == (0, 1000, n - 1000)
     assert conn.execute("select count(*), sum(close) from raw.prices").fetchone() == (n, 1.5 * (n - 1000) + 1.75 * 1000)
+
+
+def test_a_stored_traded_close_is_never_replaced_by_a_lesser_or_older_one(conn):
+    # The rule of raw.prices: a traded close (raw) beats a recovered (from_dividends) or missing one
+    # (adjusted), and among equals a newer download beats an older one.
+    stored = prices((6, 100.0), (7, 101.0))
+    with transaction(conn):
+        upsert(conn, PRICES, stored, "sample")
+    adjusted_only = stored.assign(close=None, price_basis="adjusted", vintage_date=date(2025, 3, 1))
+    older_download = stored.assign(close=[100.1, 101.1], vintage_date=date(2025, 1, 1))
+    for incoming in (adjusted_only, older_download):
+        with transaction(conn):
+            result = upsert(conn, PRICES, incoming, "sample")
+        assert (result.updated, result.held) == (0, 2)
+    assert conn.execute("select close from raw.prices order by date").fetchall() == [(100.0,), (101.0,)]
+    newer_download = stored.assign(close=[100.2, 101.2], vintage_date=date(2025, 2, 1))
+    with transaction(conn):
+        result = upsert(conn, PRICES, newer_download, "sample")
+    assert (result.updated, result.held) == (2, 0)
+    assert conn.execute("select close from raw.prices order by date").fetchall() == [(100.2,), (101.2,)]
