@@ -71,13 +71,14 @@ def test_daily_incremental_run_equals_a_full_rebuild(runs):
     assert built_after["DRGN 2025-01-07"] == built_before["DRGN 2025-01-07"]
     assert built_after["DRGN 2025-01-08"] != built_before["DRGN 2025-01-08"]
     assert built_after["9999.HK 2025-01-06"] == built_before["9999.HK 2025-01-06"]
-    # ACME: the late quarter is usable from 2025-01-07, so its rows are rebuilt from there
+    # ACME: the late quarter was filed on 2025-01-07, so its rows are rebuilt from that day on
     assert built_after["ACME 2025-01-06"] == built_before["ACME 2025-01-06"]
     assert built_after["ACME 2025-01-07"] != built_before["ACME 2025-01-07"]
-    # ... and now has a complete TTM: 500 + 520 + 540 + 560 million
-    assert query(daily, "select ttm_revenue_usd from marts.fct_valuation_daily where symbol = 'ACME' and date = '2025-01-07'") == [
-        (pytest.approx((500 + 520 + 540 + 560) * 1e6),)
-    ]
+    # ... and from the next session has a complete TTM of four quarters: 500 + 520 + 540 + 560 million
+    # (on the filing day itself, the fiscal year's 2,000 million still)
+    ttm = dict(query(daily, "select date, ttm_revenue_usd from marts.fct_valuation_daily where symbol = 'ACME' "
+                            "and date in ('2025-01-07', '2025-01-08')"))  # fmt: skip
+    assert ttm == {date(2025, 1, 7): 2_000e6, date(2025, 1, 8): pytest.approx((500 + 520 + 540 + 560) * 1e6)}
     assert query(daily, "select count(*) from marts.fct_valuation_daily where date = ?", [date(2025, 1, 13)]) == [(2,)]
 
 

@@ -23,7 +23,8 @@ def valuation(warehouse, symbol, day):
 
 
 def test_ads_and_ordinary_listing_give_the_same_usd_market_cap(fixture_warehouse):
-    # 8,000,000,000 ordinary shares, filed 2025-01-08. One DRGN ADS = 8 ordinary shares.
+    # 8,000,000,000 ordinary shares, filed 2025-01-06 (used from 01-07 on the NYSE, 01-08 on HKEX).
+    # One DRGN ADS = 8 ordinary shares.
     ads = valuation(fixture_warehouse, "DRGN", date(2025, 1, 8))
     hk = valuation(fixture_warehouse, "9999.HK", date(2025, 1, 8))
     assert ads["local"] == pytest.approx(8_000_000_000 * 80.00 / 8)  # 80 bn USD
@@ -38,13 +39,19 @@ def test_ads_and_ordinary_listing_give_the_same_usd_market_cap(fixture_warehouse
 
 
 def test_a_share_count_is_not_used_before_it_was_filed(fixture_warehouse):
-    before = valuation(fixture_warehouse, "DRGN", date(2025, 1, 7))
-    assert before["close"] == 78.0 and before["close_usd"] == 78.0
-    assert before["shares"] is None and before["usd"] is None and before["hkd"] is None
+    # Filed on Monday 2025-01-06 in New York, time unknown: counted as after the close.
+    filing_day = valuation(fixture_warehouse, "DRGN", date(2025, 1, 6))
+    assert filing_day["close"] == 76.0 and filing_day["close_usd"] == 76.0
+    assert filing_day["shares"] is None and filing_day["usd"] is None and filing_day["hkd"] is None
+    assert valuation(fixture_warehouse, "DRGN", date(2025, 1, 7))["shares"] == 8_000_000_000
+    # HKEX's 2025-01-07 session opened at 09:30 Hong Kong time, 20:30 on the 6th in New York: before
+    # the end of the filing day, so Hong Kong uses the count from its next session, 2025-01-08.
+    assert valuation(fixture_warehouse, "9999.HK", date(2025, 1, 7))["shares"] is None
+    assert valuation(fixture_warehouse, "9999.HK", date(2025, 1, 8))["shares"] == 8_000_000_000
 
 
 def test_a_restated_share_count_applies_from_its_own_filing_date(fixture_warehouse):
-    # Restated to 7,900,000,000 in a filing of 2025-01-10; 2025-01-09 still sees the first count.
+    # Restated to 7,900,000,000 in a filing of 2025-01-09; that day still sees the first count.
     assert valuation(fixture_warehouse, "DRGN", date(2025, 1, 9))["shares"] == 8_000_000_000
     restated = valuation(fixture_warehouse, "DRGN", date(2025, 1, 10))
     assert restated["shares"] == 7_900_000_000
@@ -87,7 +94,7 @@ def test_capex_is_mapped_positive_in_base_units(fixture_warehouse):
 
 def test_bad_rows_land_in_rejected_rows_and_nowhere_else(fixture_warehouse):
     rejected = query(fixture_warehouse, "select dataset, symbol, reason from raw.rejected_rows")
-    assert rejected == [("prices", "ACME", "negative_volume")]
+    assert rejected == [("prices", "ACME", "negative_or_fractional_volume")]
     assert query(fixture_warehouse, "select count(*) from raw.prices where symbol = 'ACME' and date = '2025-01-03'") == [(0,)]
 
 

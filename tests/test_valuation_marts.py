@@ -7,7 +7,11 @@ DRGN (reports in CNY; one ADS = 8 ordinary shares; 9999.HK = 1 share) publishes 
     2024-03-31   2024-05-14   240      30          1.50       28          5    12
     2024-06-30   2024-08-15   250      25          1.25       29          5    14
     2024-09-30   2024-11-15   270      45          2.25       35          5    16
-    2024-12-31   2025-01-09   280      50          2.50       40          6    20
+    2024-12-31   2025-01-08   280      50          2.50       40          6    20
+Shares 8,000,000,000 filed 2025-01-06, restated to 7,900,000,000 on 2025-01-09.
+Filing dates are New York dates (DRGN, the primary listing, trades on the NYSE) with no time of
+day: a figure counts from DRGN's next session, and from the next 9999.HK session that opens after
+the end of that New York day (noon or 13:00 the next day in Hong Kong), one session later.
 Debt 100 bn and cash 300 bn CNY at 2024-09-30 (filed 2024-11-15). CNY=X on 2025-01-07..10:
 7.31, 7.32, 7.33, 7.34; USDHKD=X 7.79, 7.80, (none on 01-08: 7.80 carried), 7.81, 7.82.
 """
@@ -42,7 +46,8 @@ def test_pe_of_ads_and_ordinary_listing_agree(fixture_warehouse):
 
 
 def test_a_quarter_published_after_the_price_date_is_not_used(fixture_warehouse):
-    # The quarter ending 2024-12-31 is filed on 2025-01-09: not on 2025-01-08, used from 2025-01-09.
+    # The quarter ending 2024-12-31 is filed on 2025-01-08 (after the close, as far as anyone can tell):
+    # not used on 2025-01-08, used from DRGN's next session 2025-01-09.
     before = fct(fixture_warehouse, "DRGN", date(2025, 1, 8), "fundamentals_period_end", "ttm_revenue_usd")
     after = fct(fixture_warehouse, "DRGN", date(2025, 1, 9), "fundamentals_period_end", "ttm_revenue_usd", "pe_ttm")
     assert before == (date(2024, 9, 30), pytest.approx((260 + 240 + 250 + 270) * 1e9 / 7.32))
@@ -59,11 +64,16 @@ def test_ps_and_ev_ebitda_from_ttm_and_the_latest_balance_sheet(fixture_warehous
     assert ev_ebitda == pytest.approx((market_cap_usd + (100 - 300) * 1e9 / 7.32) / (ebitda * 1e9 / 7.32))
 
 
-def test_a_missing_quarter_makes_ttm_null(fixture_warehouse):
-    # ACME reports quarters ending 2024-03-31, 2024-06-30 and 2024-12-31 (filed 2025-01-07): the
-    # quarter ending 2024-09-30 is missing, so no TTM ends at 2024-12-31, and none is substituted.
-    row = fct(fixture_warehouse, "ACME", date(2025, 1, 7), "fundamentals_period_end", "ttm_revenue_usd", "pe_ttm", "ps_ttm", "ttm_basis")
-    assert row == (date(2024, 12, 31), None, None, None, None)
+def test_a_newer_incomplete_quarter_never_replaces_the_complete_fiscal_year(fixture_warehouse):
+    # ACME reports quarters ending 2024-03-31, 2024-06-30 and 2024-12-31 (filed 2025-01-07, used from
+    # 2025-01-08): the quarter ending 2024-09-30 is missing, so no TTM ends at 2024-12-31. The fiscal
+    # year to 2024-09-30 (revenue 2,000 million, a loss of 500 million) carries on; it used to vanish.
+    before = fct(fixture_warehouse, "ACME", date(2025, 1, 7), "fundamentals_period_end", "ttm_revenue_usd", "ttm_basis")
+    after = fct(fixture_warehouse, "ACME", date(2025, 1, 8), "fundamentals_period_end", "ttm_revenue_usd", "ttm_basis",
+                "pe_ttm", "ps_ttm")  # fmt: skip
+    assert before == after[:3] == (date(2024, 9, 30), 2_000_000_000.0, "fiscal_year")
+    assert after[3] is None  # a loss: no P/E
+    assert after[4] == pytest.approx(1_000_000_000 * 102.00 / 2_000_000_000)
 
 
 def test_negative_earnings_give_a_null_pe(fixture_warehouse):
@@ -88,12 +98,13 @@ def test_peer_valuation_counts_each_company_once(fixture_warehouse):
         "select symbol, as_of_date, rank_in_group, companies_in_group, pe_ttm, peer_median_pe_ttm, pe_premium_to_peers "
         "from marts.mart_peer_valuation where peer_group = 'china_internet' order by symbol",
     )
-    # Latest day 2025-01-10: 7.9 bn shares after the restatement; TTM to 2024-12-31, EPS 7.50 CNY.
+    # One as-of date, the latest day 2025-01-10: TTM to 2024-12-31, EPS 7.50 CNY on both listings.
     drgn_pe = 81.00 / (7.50 * 8 / 7.34)
     hk_pe = 79.00 / (7.50 / 7.34 * 7.82)
     assert [r[:4] for r in rows] == [("9999.HK", date(2025, 1, 10), 1, 1), ("DRGN", date(2025, 1, 10), 1, 1)]
     assert rows[1][4] == pytest.approx(drgn_pe) and rows[0][4] == pytest.approx(hk_pe)
-    # The only company's primary listing (DRGN) sets the median; the HK line trades at a discount to it.
+    # The company counts once, through its primary listing (both are valued on 2025-01-10): DRGN sets
+    # the median; the HK line trades at a discount to it.
     assert rows[0][5] == pytest.approx(drgn_pe) and rows[1][6] == pytest.approx(0.0)
     assert rows[0][6] == pytest.approx(hk_pe / drgn_pe - 1)
 
