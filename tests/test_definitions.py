@@ -7,11 +7,11 @@ from pathlib import Path
 from orchestration.definitions import defs
 
 EXPECTED_ASSETS = {
-    "raw": ["raw/company_profiles", "raw/financial_statements", "raw/prices", "raw/universe_benchmarks",
+    "raw": ["raw/company_profiles", "raw/financial_statements", "raw/prices", "raw/stock_splits", "raw/universe_benchmarks",
             "raw/universe_companies", "raw/universe_fx_pairs", "raw/universe_listings", "raw/universe_peer_groups"],
     "reference": ["reference/line_item_metrics"],
     "staging": ["staging/stg_company_profiles", "staging/stg_financial_statements", "staging/stg_prices",
-                "staging/stg_rejected_rows", "staging/stg_universe_benchmarks", "staging/stg_universe_companies",
+                "staging/stg_rejected_rows", "staging/stg_stock_splits", "staging/stg_universe_benchmarks", "staging/stg_universe_companies",
                 "staging/stg_universe_fx_pairs", "staging/stg_universe_listings", "staging/stg_universe_peer_groups"],
     "intermediate": ["intermediate/int_financial_metrics", "intermediate/int_fundamentals_point_in_time",
                      "intermediate/int_fundamentals_ttm", "intermediate/int_fx_rates_daily",

@@ -293,7 +293,7 @@ STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
         ),
     ],
     check_specs=_fetch_check_spec(PRICES_KEY),
-    name="raw_prices",
+    name="raw__prices",
 )
 def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: MarketDataResource) -> Iterator:
     universe = _universe()

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from orchestration.normalize import validate_prices, validate_statements
 from orchestration.normalize.yahoo import prices_from_download, statement_rows
 from orchestration.sources import Instrument
+from orchestration.normalize.prices import SOURCE_COLUMNS, VINTAGE_COLUMNS, choose_prices
 from orchestration.warehouse.schema import FINANCIAL_STATEMENTS, PRICES
 
 AS_OF = date(2025, 1, 31)
@@ -29,8 +30,8 @@ FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 
 
 def check_price_rows(rows: pd.DataFrame, as_of: date = AS_OF) -> None:
-    assert list(rows.columns) == PRICES.data_columns
-    assert not rows.duplicated(subset=["symbol", "date"]).any()
+    assert list(rows.columns) == SOURCE_COLUMNS + VINTAGE_COLUMNS
+    assert not rows.duplicated(subset=["vintage", "symbol", "date"]).any()
     for row in rows.itertuples():
         assert row.symbol and isinstance(row.date, date) and row.date <= as_of
         assert math.isfinite(row.close) and row.close > 0
@@ -42,7 +43,7 @@ def check_price_rows(rows: pd.DataFrame, as_of: date = AS_OF) -> None:
 @FAST
 @given(st.lists(price_rows, max_size=12))
 def test_any_price_frame_is_loaded_or_rejected_with_a_reason(rows):
-    frame = pd.DataFrame(rows, columns=PRICES.data_columns)
+    frame = pd.DataFrame(rows, columns=SOURCE_COLUMNS)
     result = validate_prices(frame, AS_OF, {"ACME": "USD", "9999.HK": "HKD"})
     check_price_rows(result.rows)
     assert result.rejected["reason"].notna().all() and result.rejected["payload"].str.startswith("{").all()
@@ -64,7 +65,7 @@ def test_any_yfinance_download_shape_normalizes(bars, with_actions):
     frame = pd.concat(data, axis=1, names=["Ticker", "Price"]).swaplevel(0, 1, axis=1)
     instruments = [Instrument("ACME", "USD", "raw"), Instrument("DRGN", "USD", "raw")]
     normalized = prices_from_download(frame, instruments)
-    assert list(normalized.columns) == PRICES.data_columns
+    assert list(normalized.columns) == SOURCE_COLUMNS
     later = date(2031, 1, 1)
     check_price_rows(validate_prices(normalized, later, {"ACME": "USD", "DRGN": "USD"}).rows, as_of=later)
 
@@ -133,16 +134,19 @@ def test_any_snapshot_statement_file_is_loaded_or_rejected(rows):
 
 @FAST
 @given(st.lists(st.dictionaries(days, st.floats(min_value=0.01, max_value=1e6), min_size=1, max_size=6), min_size=1, max_size=3))
-def test_splicing_vintages_keeps_one_row_per_date(vintages):
-    from orchestration.normalize.prices import splice_vintages
-
-    frames = [pd.DataFrame([{"symbol": "ACME", "date": d, "open": c, "high": c, "low": c, "close": c, "adj_close": c,
-                             "volume": 1.0, "dividends": None, "stock_splits": None, "currency": "USD",
-                             "price_basis": "raw"} for d, c in v.items()]) for v in vintages]  # fmt: skip
-    spliced = splice_vintages(frames)
-    all_dates = set().union(*(set(v) for v in vintages))
-    assert sorted(spliced["date"]) == sorted(all_dates) and spliced["date"].is_unique
-    assert (spliced["close"] > 0).all() and spliced["adj_close"].notna().all()
+def test_choosing_among_vintages_keeps_one_row_per_date(vintages):
+    rows = [{"symbol": "ACME", "date": d.isoformat(), "open": c, "high": c, "low": c, "close": c, "adj_close": c,
+             "volume": 1.0, "dividends": None, "stock_splits": None, "currency": "USD", "price_basis": "raw",
+             "vintage": f"v{i}.csv", "line": n + 2}
+            for i, v in enumerate(vintages) for n, (d, c) in enumerate(sorted(v.items()))]  # fmt: skip
+    valid = validate_prices(pd.DataFrame(rows), date(2031, 1, 1), {"ACME": "USD"})
+    choice = choose_prices(valid.rows, pd.DataFrame({"symbol": [], "ex_date": [], "split_ratio": []}))
+    chosen, held = choice.rows, choice.rejected
+    assert list(chosen.columns) == PRICES.data_columns and chosen["date"].is_unique
+    # every date of a valid row is chosen once or held back with its reason, never lost
+    assert set(chosen["date"]) | {date.fromisoformat(__import__("json").loads(p)["date"]) for p in held["payload"]} \
+        == set(valid.rows["date"])  # fmt: skip
+    assert (chosen["close"] > 0).all() and chosen["adj_close"].notna().all()
 
 
 @FAST
