@@ -139,7 +139,7 @@ def validate_prices(
         ("close_outside_low_high", basis.ne("fx") & ((close < low - slack_low) | (close > high + slack_high))),
         # A dividend adjustment only ever lowers a close; a split never shows in one download.
         ("adj_close_above_close", basis.eq("raw") & (factor > 1 + RANGE_TOLERANCE)),
-        ("negative_or_fractional_volume", (typed["volume"] < 0) | (typed["volume"] % 1 != 0)),
+        ("negative_or_fractional_volume", typed["volume"].notna() & ((typed["volume"] < 0) | (typed["volume"] % 1 != 0))),
         ("negative_dividend", typed["dividends"] < 0),
         ("non_positive_split_ratio", typed["stock_splits"] < 0),
         ("future_date", pd.to_datetime(typed["date"]) > pd.Timestamp(as_of)),  # NaT compares False

@@ -128,7 +128,7 @@ def semicolons(s: Path) -> None:
 
 def one_line_with_an_extra_field(s: Path) -> None:
     lines = (s / HK_RAW).read_text().splitlines()
-    lines[3553] += ",extra"
+    lines[1000] += ",extra"
     (s / HK_RAW).write_text("\n".join(lines) + "\n")
 
 
@@ -148,7 +148,9 @@ def a_file_not_in_utf8(s: Path) -> None:
 
 
 def two_different_rows_for_one_day_in_one_file(s: Path) -> None:
-    append(s / US_NEW, row_of(s / US_NEW, "AAPL", "2025-02-14").replace("244.6", "246.6"))
+    cells = row_of(s / US_NEW, "AAPL", "2025-02-14").split(",")
+    cells[8] = str(int(float(cells[8])) + 1)  # another volume: both rows valid, they disagree
+    append(s / US_NEW, ",".join(cells))
 
 
 def two_files_with_one_figure_two_values(s: Path) -> None:

@@ -165,6 +165,11 @@ def test_traded_closes_win_and_adjusted_closes_form_one_continuous_series():
     assert chosen["adj_close"].tolist() == pytest.approx([100.0, 101.0, 102.0, 98.0 * 102.0 / 99.0])
 
 
+def test_an_unknown_volume_is_no_bad_volume():
+    # indices and FX often have no volume at all: missing is not negative or fractional
+    assert validate(bar(volume=None), bar(day="2025-01-07", volume=float("nan"))).rejected.empty
+
+
 def test_fx_close_outside_the_bar_range_is_kept():
     # Yahoo's FX close is a fixing outside the bar's window: 7.8354 above a high of 7.8353 is real data.
     fx = bar(symbol="USDHKD=X", close=7.835400104522705, low=7.829899787902832, high=7.835299968719482,
