@@ -96,8 +96,10 @@ def _load(
     ).drop_duplicates(ignore_index=True)
     with transaction(conn):
         for other, other_rows in also:
-            upsert(conn, other, other_rows.rows, source)
-        result = upsert(conn, table, validated.rows, source)
+            upsert(conn, other, other_rows.rows, source, update_existing=not fetched.quarantined)
+        # An unreadable file may have held the best version of any stored row: a load missing one
+        # adds new days but restates nothing (`rows_held_stored`), until the file is readable again.
+        result = upsert(conn, table, validated.rows, source, update_existing=not fetched.quarantined)
         failpoint(f"load.{table.name}.between_rows_and_rejects")
         upsert(conn, REJECTED_ROWS, rejected, source)
         upsert(conn, FETCH_LOG, fetch_log, source)

@@ -80,11 +80,15 @@ def _stage(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame
     conn.unregister("incoming_frame")
 
 
-def upsert(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame, source: str) -> UpsertResult:
+def upsert(
+    conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame, source: str, update_existing: bool = True
+) -> UpsertResult:
     """Insert new keys, replace keys whose values changed, leave identical rows untouched.
 
     Call it inside `transaction(conn)`, together with whatever must commit with it.
     Leaving identical rows alone keeps `_loaded_at` meaningful and makes a re-run a no-op.
+    `update_existing=False` inserts new keys only and keeps every stored row (counted as held):
+    for a load whose input is known to be incomplete.
     Keys compare with `is not distinct from`, so a null key part (an unknown filing date)
     still identifies its row.
     """
@@ -100,10 +104,11 @@ def upsert(conn: duckdb.DuckDBPyConnection, table: RawTable, frame: pd.DataFrame
 
     _stage(conn, table, frame)
     held = 0
-    if table.replace_only_if:
+    keep_stored = "true" if not update_existing else (f"not ({table.replace_only_if})" if table.replace_only_if else None)
+    if keep_stored:
         held = conn.execute(
             f"delete from incoming as s using {table.qualified} as t "
-            f"where {same_key} and ({values_differ}) and not ({table.replace_only_if})"
+            f"where {same_key} and ({values_differ}) and {keep_stored}"
         ).fetchone()[0]
     updated = conn.execute(
         f"delete from {table.qualified} as t using incoming as s where {same_key} and ({values_differ})"

@@ -137,3 +137,13 @@ def test_a_stored_traded_close_is_never_replaced_by_a_lesser_or_older_one(conn):
         result = upsert(conn, PRICES, newer_download, "sample")
     assert (result.updated, result.held) == (2, 0)
     assert conn.execute("select close from raw.prices order by date").fetchall() == [(100.2,), (101.2,)]
+
+
+def test_a_load_known_to_be_incomplete_adds_new_keys_and_restates_nothing(conn):
+    with transaction(conn):
+        upsert(conn, PRICES, prices((6, 100.0)), "sample")
+    with transaction(conn):
+        result = upsert(conn, PRICES, prices((6, 99.0), (7, 101.0)).assign(vintage_date=date(2025, 2, 1)), "sample",
+                        update_existing=False)  # fmt: skip
+    assert (result.inserted, result.updated, result.held) == (1, 0, 1)
+    assert conn.execute("select close from raw.prices order by date").fetchall() == [(100.0,), (101.0,)]
