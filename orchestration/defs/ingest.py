@@ -88,8 +88,9 @@ def _load(
     source: str,
     date_column: str,
     also: tuple[tuple[RawTable, Validated], ...] = (),
-) -> dict:
-    """Upsert good rows, rejects and the fetch log in one transaction; return the metadata."""
+) -> tuple[dict, pd.DataFrame]:
+    """Upsert good rows, rejects and the fetch log in one transaction; return the metadata and what
+    this run rejected (its rows, those of `also`, its unreadable files)."""
     rejected = pd.concat(
         [validated.rejected, *(v.rejected for _, v in also), _quarantined_files(table.name, fetched)],
         ignore_index=True,
@@ -128,17 +129,7 @@ def _load(
         metadata["failures"] = dict(sorted(fetched.failures.items()))
     if fetched.warnings:
         metadata["warnings"] = fetched.warnings
-    return metadata
-
-
-def _rejected_of_run(
-    conn: duckdb.DuckDBPyConnection, dataset: str, validated: Validated, splits: Validated | None, fetched: Fetched
-) -> pd.DataFrame:
-    """What this run rejected (its own rows, its split events, its unreadable files)."""
-    frames = [validated.rejected, _quarantined_files(dataset, fetched)]
-    if splits is not None:
-        frames.append(splits.rejected)
-    return pd.concat(frames, ignore_index=True)
+    return metadata, rejected
 
 
 def _fetch_check(asset_key: dg.AssetKey, fetched: Fetched, asked: int) -> dg.AssetCheckResult:
@@ -320,8 +311,9 @@ def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: Mar
     chosen = Validated(rows=choice.rows, rejected=pd.concat([validated.rejected, choice.rejected], ignore_index=True))
     fetch_log = _fetch_log("prices", symbols, fetched, source.name)
     with duckdb.get_connection() as conn:
-        metadata = _load(conn, PRICES, chosen, fetch_log, fetched, source.name, "date", also=((STOCK_SPLITS, splits),))
-        rejected = _rejected_of_run(conn, "prices", chosen, splits, fetched)
+        metadata, rejected = _load(
+            conn, PRICES, chosen, fetch_log, fetched, source.name, "date", also=((STOCK_SPLITS, splits),)
+        )
     metadata["symbols_new"] = sum(1 for start in starts.values() if start is None)
     yield dg.MaterializeResult(asset_key=SPLITS_KEY, metadata={"split_events": len(splits.rows)})
     yield dg.MaterializeResult(
@@ -350,8 +342,7 @@ def raw_company_profiles(
     fetch_log = _fetch_log("company_profiles", symbols, fetched, source.name)
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
-        metadata = _load(conn, COMPANY_PROFILES, validated, fetch_log, fetched, source.name, "snapshot_date")
-        rejected = _rejected_of_run(conn, "company_profiles", validated, None, fetched)
+        metadata, rejected = _load(conn, COMPANY_PROFILES, validated, fetch_log, fetched, source.name, "snapshot_date")
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[_fetch_check(PROFILES_KEY, fetched, len(symbols)), _input_check(PROFILES_KEY, rejected)],
@@ -390,8 +381,7 @@ def raw_financial_statements(
     validated = validate_statements(fetched.frame, as_of, universe.currencies)
     fetch_log = _fetch_log("financial_statements", due, fetched, source.name)
     with duckdb.get_connection() as conn:
-        metadata = _load(conn, FINANCIAL_STATEMENTS, validated, fetch_log, fetched, source.name, "period_end")
-        rejected = _rejected_of_run(conn, "financial_statements", validated, None, fetched)
+        metadata, rejected = _load(conn, FINANCIAL_STATEMENTS, validated, fetch_log, fetched, source.name, "period_end")
     metadata["symbols_due"] = len(due)
     metadata["symbols_not_due"] = len(symbols) - len(due)
     return dg.MaterializeResult(

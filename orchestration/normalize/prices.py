@@ -76,15 +76,20 @@ def _unparseable(original: pd.Series, parsed: pd.Series) -> pd.Series:
     return present & parsed.isna()
 
 
+def _log_steps(ordered: pd.DataFrame, column: str, series: list[str]) -> tuple[pd.Series, pd.Series]:
+    """Log change of `column` from the previous row and to the next row of the same series (rows
+    already sorted by series and date); NaN at a series' ends and where a value is missing."""
+    values = np.log(ordered[column].where(ordered[column] > 0))
+    grouped = values.groupby([ordered[c] for c in series], sort=False)
+    return values - grouped.shift(1), values - grouped.shift(-1)
+
+
 def _neighbour_jumps(frame: pd.DataFrame, split_dates: set[tuple[str, date]]) -> pd.Series:
     """Rows whose close is more than IMPLAUSIBLE_MOVE times away from the previous or next close of
     its own vintage, in the same direction on both sides (a spike), or from the previous one with
     no split on that day (a jump). FX and other series are judged alike."""
     ordered = frame.sort_values(["vintage", "symbol", "date"])
-    group = ordered.groupby(["vintage", "symbol"], sort=False)["close"]
-    log_close = np.log(ordered["close"].where(ordered["close"] > 0))
-    step_in = log_close - np.log(group.shift(1).where(group.shift(1) > 0))
-    step_out = log_close - np.log(group.shift(-1).where(group.shift(-1) > 0))
+    step_in, step_out = _log_steps(ordered, "close", ["vintage", "symbol"])
     limit = np.log(IMPLAUSIBLE_MOVE)
     spike = (step_in.abs() > limit) & (step_out.abs() > limit) & (np.sign(step_in) == np.sign(step_out))
     explained = pd.Series(
@@ -331,16 +336,13 @@ def choose_prices(valid_rows: pd.DataFrame, splits: pd.DataFrame) -> Validated:
 
 def _series_jumps(chosen: pd.DataFrame) -> pd.Series:
     """Chosen rows where the spliced series (traded close, or adjusted close) jumps more than
-    IMPLAUSIBLE_MOVE from the day before: every download is on today's split basis by now, so no
-    split explains a jump any more."""
+    IMPLAUSIBLE_MOVE from the day before, unless the next day confirms the new level: every
+    download is on today's split basis by now, so no split explains a jump any more."""
     ordered = chosen.sort_values(["symbol", "date"])
     flagged = pd.Series(False, index=ordered.index)
     limit = np.log(IMPLAUSIBLE_MOVE)
     for column in ("close", "adj_close"):
-        values = np.log(ordered[column].where(ordered[column] > 0))
-        previous = values.groupby(ordered["symbol"]).shift(1)
-        following = values.groupby(ordered["symbol"]).shift(-1)
-        step_in, step_out = values - previous, values - following
-        spike = (step_in.abs() > limit) & ((step_out.abs() > limit) | following.isna())
-        flagged |= spike.fillna(False)
+        step_in, step_out = _log_steps(ordered, column, ["symbol"])
+        # no next value (the last day, or a day with only an adjusted close) cannot vouch for it
+        flagged |= ((step_in.abs() > limit) & ((step_out.abs() > limit) | step_out.isna())).fillna(False)
     return flagged.reindex(chosen.index)
