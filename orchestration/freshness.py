@@ -13,7 +13,6 @@ from functools import lru_cache
 import exchange_calendars as xcals
 import pandas as pd
 
-FX_CALENDAR = "24/5"  # FX trades round the clock on weekdays
 
 
 @dataclass(frozen=True)

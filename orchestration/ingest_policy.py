@@ -22,6 +22,15 @@ class StatementsFetch:
     fetched_on: date
     next_release: date | None  # the next scheduled earnings date known at that fetch
     last_release: date | None  # the latest past earnings release known at that fetch
+    latest_quarter_end: date | None = None  # the latest quarter stored for the company
+
+
+# A release publishes the quarter that ended within this many days before it.
+RELEASE_WINDOW_DAYS = 120
+
+
+def _release_published(latest_quarter_end: date | None, release: date) -> bool:
+    return latest_quarter_end is not None and release - timedelta(days=RELEASE_WINDOW_DAYS) <= latest_quarter_end < release
 
 
 def statements_due(
@@ -34,7 +43,8 @@ def statements_due(
     """Statements change only around earnings: fetch a symbol's statements when
     - they were never fetched, or the last fetch is older than `max_age_days`;
     - a scheduled earnings date has passed since the last fetch;
-    - or within `grace_days` after a release (Yahoo fills statements in a few days late), once a day.
+    - or, within `grace_days` after a release, once a day until the quarter it published is in
+      (Yahoo fills statements in a few days late; once it is in, there is nothing more to ask).
     """
     due = []
     for symbol in symbols:
@@ -47,10 +57,44 @@ def statements_due(
                 last.last_release is not None
                 and as_of <= last.last_release + timedelta(days=grace_days)
                 and last.fetched_on < as_of
+                and not _release_published(last.latest_quarter_end, last.last_release)
             )
         ):
             due.append(symbol)
     return due
+
+
+def annual_due(last: StatementsFetch | None, as_of: date, fiscal_year_end_month: int, max_age_days: int) -> bool:
+    """Annual statements change only with fiscal-year results: fetch them the first time, when the
+    last fetch is too old, or when the release that made statements due closed a fiscal year."""
+    if last is None or (as_of - last.fetched_on).days > max_age_days:
+        return True
+    release = last.next_release if last.next_release is not None and last.next_release <= as_of else last.last_release
+    if release is None:
+        return False
+    return _quarter_end_before(release, fiscal_year_end_month).month == fiscal_year_end_month
+
+
+def _quarter_end_before(day: date, fiscal_year_end_month: int) -> date:
+    """The last fiscal quarter end strictly before `day` (quarters end every third month from the year end)."""
+    year, month = day.year, day.month
+    while True:
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+        if (month - fiscal_year_end_month) % 3 == 0:
+            return date(year, month, 1)  # only the month matters here
+
+
+def profiles_due(symbols: Iterable[str], last_fetched: Mapping[str, date], as_of: date, max_age_days: int) -> list[str]:
+    """Profiles (name, sector, industry) barely change: new listings, then every `max_age_days`."""
+    return [s for s in symbols if s not in last_fetched or (as_of - last_fetched[s]).days >= max_age_days]
+
+
+def deferred_first(symbols: Iterable[str], deferred: Iterable[str]) -> list[str]:
+    """The symbols a stopped run did not reach come first, so they are not starved again."""
+    symbols, waiting = list(symbols), set(deferred)
+    return [s for s in symbols if s in waiting] + [s for s in symbols if s not in waiting]
 
 
 def parse_batch(batch: str) -> tuple[int, int]:

@@ -6,7 +6,9 @@ VALUATION_WAREHOUSE   the DuckDB file the pipeline writes (dbt's profile reads t
 VALUATION_UNIVERSE    universe.yml
 VALUATION_AS_OF       evaluate "as of" this date (YYYY-MM-DD) or moment (2025-11-29T10:00-05:00) instead of now
 VALUATION_SERVING     the read-only serving copy of the marts (default: serving.duckdb beside the warehouse)
-VALUATION_RECORD_DIR  yahoo source: also record what Yahoo returned there (snapshot layout)
+VALUATION_RECORD_DIR  yahoo source: the landing folder where every fetch is written as it came, in the
+                      snapshot layout (default: landing/ beside the warehouse), replayable by the sample source
+VALUATION_YAHOO_CACHE yahoo source: yfinance's time-zone and cookie caches (default: .yfinance-cache/ beside it)
 
 validate_environment() checks them when a run starts (the warehouse resource calls it before any
 asset's code): a bad value fails the run at once with the variable named, not deep in a step.
@@ -47,8 +49,12 @@ def sample_dir() -> str | None:
     return os.environ.get("VALUATION_SAMPLE_DIR") or None
 
 
-def record_dir() -> str | None:
-    return os.environ.get("VALUATION_RECORD_DIR") or None
+def record_dir() -> str:
+    return os.environ.get("VALUATION_RECORD_DIR") or str(warehouse_path().parent / "landing")
+
+
+def yahoo_cache_dir() -> str:
+    return os.environ.get("VALUATION_YAHOO_CACHE") or str(warehouse_path().parent / ".yfinance-cache")
 
 
 SOURCES = ("sample", "yahoo")

@@ -23,7 +23,7 @@ import exchange_calendars
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from orchestration.instruments import Instrument
+from orchestration.instruments import FX_CALENDAR, Instrument
 
 # Patterns are matched with fullmatch: `$` alone would accept a trailing newline ("ACME\n").
 SYMBOL_PATTERN = re.compile(r"[A-Z0-9.^=-]+")
@@ -208,15 +208,20 @@ class Universe(_Strict):
         )
 
     def instruments(self, exchanges: Collection[str] | None = None, fx: bool = True) -> list[Instrument]:
-        """Price series with the unit their prices are quoted in: the listings and benchmarks of
-        `exchanges` (all when None), and the FX pairs when `fx`."""
+        """Price series with the unit their prices are quoted in and the sessions they trade in:
+        the listings and benchmarks of `exchanges` (all when None), and the FX pairs when `fx`."""
+
+        def on(exchange: str, symbol: str, unit: str, basis: str) -> Instrument:
+            where = self.exchanges[exchange]
+            return Instrument(symbol, unit, basis, where.calendar, where.timezone)
+
         return (
-            [Instrument(listing.symbol, listing.currency, "raw") for _, listing in self.listings
+            [on(listing.exchange, listing.symbol, listing.currency, "raw") for _, listing in self.listings
              if exchanges is None or listing.exchange in exchanges]
-            + [Instrument(benchmark.symbol, "index_points", "index") for benchmark in self.benchmarks
+            + [on(benchmark.exchange, benchmark.symbol, "index_points", "index") for benchmark in self.benchmarks
                if exchanges is None or benchmark.exchange in exchanges]
-            + ([Instrument(pair.symbol, f"{pair.quote_currency}_per_{pair.base_currency}", "fx") for pair in self.fx_pairs]
-               if fx else [])
+            + ([Instrument(pair.symbol, f"{pair.quote_currency}_per_{pair.base_currency}", "fx", FX_CALENDAR, "Europe/London")
+                for pair in self.fx_pairs] if fx else [])
         )  # fmt: skip
 
     @property

@@ -9,7 +9,8 @@ from orchestration.defs.resources import WarehouseResource
 
 from orchestration import settings
 from orchestration.defs.ingest import PRICES_KEY, PROFILES_KEY, STATEMENTS_KEY
-from orchestration.freshness import FX_CALENDAR, Freshness, fundamentals_freshness, series_freshness
+from orchestration.freshness import Freshness, fundamentals_freshness, series_freshness
+from orchestration.instruments import FX_CALENDAR
 from orchestration.universe import load_universe
 from orchestration.warehouse import transaction
 

@@ -15,12 +15,21 @@ from orchestration import settings
 from orchestration.defs.resources import MarketDataResource
 from orchestration.failpoints import failpoint
 from orchestration.freshness import session_open_local
-from orchestration.ingest_policy import StatementsFetch, price_starts, select_symbols, statements_due
+from orchestration.ingest_policy import (
+    StatementsFetch,
+    annual_due,
+    deferred_first,
+    price_starts,
+    profiles_due,
+    select_symbols,
+    statements_due,
+)
 from orchestration.normalize import Validated, validate_prices, validate_profiles, validate_statements
 from orchestration.normalize.prices import choose_prices
 from orchestration.normalize.splits import empty_splits, splits_from_prices, validate_splits
 from orchestration.normalize.statements import empty_statements
-from orchestration.sources import Fetched
+from orchestration.normalize.profiles import empty_profiles
+from orchestration.sources import Fetched, StatementPlan
 from orchestration.universe import Universe, load_universe
 from orchestration.warehouse import ensure_raw_schema, replace_table, transaction, upsert
 from orchestration.warehouse.schema import (
@@ -51,8 +60,17 @@ def _universe() -> Universe:
     return load_universe(settings.universe_path())
 
 
+def _status(symbol: str, fetched: Fetched) -> tuple[str, str | None]:
+    if symbol in fetched.deferred:
+        return "deferred", fetched.deferred[symbol]
+    if symbol in fetched.failures:
+        return "failed", fetched.failures[symbol]
+    return "ok", None
+
+
 def _fetch_log(dataset: str, symbols: list[str], fetched: Fetched, source: str) -> pd.DataFrame:
-    """One row per symbol asked for: ok, or failed with the source's reason."""
+    """One row per symbol asked for: ok, failed with the source's reason, or deferred (the run
+    stopped asking before it; the next run starts with it)."""
     fetched_at = datetime.now(timezone.utc).replace(tzinfo=None)
     rows = [
         (
@@ -60,8 +78,7 @@ def _fetch_log(dataset: str, symbols: list[str], fetched: Fetched, source: str) 
             dataset,
             fetched_at,
             source,
-            "failed" if symbol in fetched.failures else "ok",
-            fetched.failures.get(symbol),
+            *_status(symbol, fetched),
             fetched.next_update.get(symbol),
             fetched.last_update.get(symbol),
         )
@@ -117,7 +134,10 @@ def _load(
         "table_row_count": conn.execute(f"select count(*) from {table.qualified}").fetchone()[0],
         "symbols_loaded": int(rows["symbol"].nunique()) if len(rows) else 0,
         "symbols_failed": len(fetched.failures),
+        "symbols_deferred": len(fetched.deferred),
     }
+    if fetched.requests_by_endpoint:
+        metadata["requests_by_endpoint"] = dict(sorted(fetched.requests_by_endpoint.items()))
     if len(rows):
         metadata["first_date"] = str(min(rows[date_column]))
         metadata["last_date"] = str(max(rows[date_column]))
@@ -127,24 +147,35 @@ def _load(
         metadata["files_quarantined"] = dict(sorted(fetched.quarantined.items()))
     if fetched.failures:
         metadata["failures"] = dict(sorted(fetched.failures.items()))
+    if fetched.deferred:
+        metadata["deferred"] = dict(sorted(fetched.deferred.items()))
     if fetched.warnings:
         metadata["warnings"] = fetched.warnings
     return metadata, rejected
 
 
 def _fetch_check(asset_key: dg.AssetKey, fetched: Fetched, asked: int) -> dg.AssetCheckResult:
-    """Partial success is visible: good symbols are loaded, the failed ones fail this check."""
+    """Partial success is visible: good symbols are loaded, the failed and deferred ones fail this check."""
     return dg.AssetCheckResult(
         asset_key=asset_key,
         check_name=FETCH_COMPLETE,
-        passed=not fetched.failures,
+        passed=not fetched.failures and not fetched.deferred,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "symbols_asked": asked,
             "symbols_failed": len(fetched.failures),
+            "symbols_deferred": len(fetched.deferred),
             "failures": dict(sorted(fetched.failures.items())) or "none",
+            "deferred": dict(sorted(fetched.deferred.items())) or "none",
         },
     )
+
+
+def _deferred_symbols(conn: duckdb.DuckDBPyConnection, dataset: str) -> list[str]:
+    """Symbols whose latest fetch of `dataset` was deferred by a stopped run."""
+    return [symbol for (symbol,) in conn.execute(
+        "select symbol from raw.fetch_log where dataset = ? group by symbol "
+        "having max_by(status, fetched_at) = 'deferred'", [dataset]).fetchall()]  # fmt: skip
 
 
 def _held_back(rejected: pd.DataFrame) -> list[str]:
@@ -298,6 +329,10 @@ def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: Mar
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
         watermarks = dict(conn.execute("select symbol, max(date) from raw.prices group by symbol").fetchall())
+        first = deferred_first(symbols, _deferred_symbols(conn, "prices"))
+    position = {symbol: number for number, symbol in enumerate(first)}
+    instruments = sorted(instruments, key=lambda instrument: position[instrument.symbol])
+    symbols = first
     # A snapshot replays whole at no cost; a live source is asked only for what is new.
     starts = {} if source.fetches_are_free else price_starts(symbols, watermarks, market_data.price_overlap_days)
     fetched = source.fetch_prices(instruments, starts)
@@ -337,25 +372,56 @@ def raw_company_profiles(
     source = market_data.get_source()
     as_of = settings.as_of_date()
     symbols = config.select([listing.symbol for _, listing in universe.listings])
-    fetched = source.fetch_profiles(symbols, as_of)
-    validated = validate_profiles(fetched.frame, as_of)
-    fetch_log = _fetch_log("company_profiles", symbols, fetched, source.name)
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
+        last_fetched = dict(conn.execute(
+            "select symbol, max(fetched_at)::date from raw.fetch_log "
+            "where dataset = 'company_profiles' and status = 'ok' group by symbol").fetchall())  # fmt: skip
+        deferred = _deferred_symbols(conn, "company_profiles")
+    # A snapshot replays whole; a live source is asked for new listings and then weekly.
+    due = deferred_first(
+        symbols if source.fetches_are_free else profiles_due(symbols, last_fetched, as_of, market_data.profile_max_age_days),
+        deferred,
+    )
+    fetched = source.fetch_profiles(due, as_of) if due else Fetched(empty_profiles())
+    expected = {listing.symbol: (listing.currency, company.reporting_currency) for company, listing in universe.listings}
+    validated = validate_profiles(fetched.frame, as_of, expected)
+    fetch_log = _fetch_log("company_profiles", due, fetched, source.name)
+    with duckdb.get_connection() as conn:
         metadata, rejected = _load(conn, COMPANY_PROFILES, validated, fetch_log, fetched, source.name, "snapshot_date")
+    metadata["symbols_due"] = len(due)
+    metadata["symbols_not_due"] = len(symbols) - len(due)
     return dg.MaterializeResult(
         metadata=metadata,
-        check_results=[_fetch_check(PROFILES_KEY, fetched, len(symbols)), _input_check(PROFILES_KEY, rejected)],
+        check_results=[_fetch_check(PROFILES_KEY, fetched, len(due)), _input_check(PROFILES_KEY, rejected)],
     )
 
 
 def _last_statement_fetches(conn: duckdb.DuckDBPyConnection) -> dict[str, StatementsFetch]:
     rows = conn.execute(
-        "select symbol, max_by(fetched_at, fetched_at), max_by(next_release, fetched_at), "
-        "max_by(last_release, fetched_at) from raw.fetch_log "
-        "where dataset = 'financial_statements' and status = 'ok' group by symbol"
+        "with fetches as (select symbol, max(fetched_at) as fetched_at, max_by(next_release, fetched_at) as next_release, "
+        "max_by(last_release, fetched_at) as last_release from raw.fetch_log "
+        "where dataset = 'financial_statements' and status = 'ok' group by symbol), "
+        "quarters as (select symbol, max(period_end) as latest from raw.financial_statements "
+        "where period_type = 'quarterly' group by symbol) "
+        "select fetches.*, quarters.latest from fetches left join quarters using (symbol)"
     ).fetchall()
-    return {symbol: StatementsFetch(at.date(), next_release, last_release) for symbol, at, next_release, last_release in rows}
+    return {
+        symbol: StatementsFetch(at.date(), next_release, last_release, latest)
+        for symbol, at, next_release, last_release, latest in rows
+    }
+
+
+def _known_releases(conn: duckdb.DuckDBPyConnection, as_of) -> dict[str, tuple]:
+    """Earnings dates earlier fetches knew, that have passed by `as_of`: the release dates."""
+    rows = conn.execute(
+        "select symbol, list(distinct day order by day) from ("
+        "  select symbol, next_release as day from raw.fetch_log where dataset = 'financial_statements'"
+        "  union all select symbol, last_release from raw.fetch_log where dataset = 'financial_statements'"
+        ") where day <= ? group by symbol",
+        [as_of],
+    ).fetchall()
+    return {symbol: tuple(days) for symbol, days in rows}
 
 
 @dg.asset(
@@ -376,8 +442,22 @@ def raw_financial_statements(
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
         last_fetches = _last_statement_fetches(conn)
-    due = symbols if source.fetches_are_free else statements_due(symbols, last_fetches, as_of, market_data.fundamentals_max_age_days)
-    fetched = source.fetch_statements(due) if due else Fetched(empty_statements())
+        releases = _known_releases(conn, as_of)
+        deferred = _deferred_symbols(conn, "financial_statements")
+    max_age = market_data.fundamentals_max_age_days
+    due = deferred_first(symbols if source.fetches_are_free else statements_due(symbols, last_fetches, as_of, max_age), deferred)
+    companies = {company.primary_listing.symbol: company for company in universe.companies}
+    plans = [
+        StatementPlan(
+            symbol,
+            companies[symbol].reporting_currency,
+            companies[symbol].primary_listing.shares_per_listing_unit,
+            annual=annual_due(last_fetches.get(symbol), as_of, companies[symbol].fiscal_year_end_month, max_age),
+            releases=releases.get(symbol, ()),
+        )
+        for symbol in due
+    ]
+    fetched = source.fetch_statements(plans) if plans else Fetched(empty_statements())
     validated = validate_statements(fetched.frame, as_of, universe.currencies)
     fetch_log = _fetch_log("financial_statements", due, fetched, source.name)
     with duckdb.get_connection() as conn:

@@ -20,28 +20,33 @@ class MarketDataResource(ConfigurableResource):
 
     Unset `source` / `sample_dir` / `record_dir` fall back to VALUATION_SOURCE /
     VALUATION_SAMPLE_DIR / VALUATION_RECORD_DIR. There is no default source and no fallback.
+    The yahoo settings are counted in true HTTP requests (cookie and crumb requests included).
     """
 
     source: str | None = Field(default=None, description="sample or yahoo")
     sample_dir: str | None = Field(default=None, description="snapshot directory the sample source replays")
-    record_dir: str | None = Field(default=None, description="yahoo: also write what Yahoo returned here, in the snapshot layout")
-    batch_size: int = Field(default=50, description="yahoo: symbols per yf.download call")
-    request_budget: int = Field(default=20_000, description="yahoo: HTTP requests one asset may make in a run")
+    record_dir: str | None = Field(default=None, description="yahoo: the landing folder every fetch is written to, as it came")
+    request_budget: int = Field(default=20_000, description="yahoo: true HTTP requests one asset may make in a run")
+    requests_per_hour: float = Field(default=1_500, description="yahoo: the process-wide pace (Yahoo tolerates about 2,000/h)")
     price_overlap_days: int = Field(default=5, description="yahoo: days re-fetched before each symbol's last loaded date")
     fundamentals_max_age_days: int = Field(default=30, description="yahoo: re-fetch statements at least this often")
-    max_attempts: int = Field(default=5, description="yahoo: attempts per request before a symbol is reported failed")
-    retry_base_delay_seconds: float = Field(default=2.0, description="yahoo: backoff base; waits are jittered up to base x 2^attempt")
+    profile_max_age_days: int = Field(default=7, description="yahoo: re-fetch a listing's profile this often")
+    max_attempts: int = Field(default=4, description="yahoo: attempts per request before a symbol is reported failed")
+    retry_base_delay_seconds: float = Field(default=60.0, description="yahoo: backoff base; waits are jittered up to base x 2^attempt")
+    breaker_threshold: int = Field(default=3, description="yahoo: 429s in a row that stop the run (the rest is deferred)")
 
     def get_source(self) -> MarketDataSource:
         return make_source(
             self.source or settings.source_name(),
             self.sample_dir or settings.sample_dir(),
             YahooSettings(
-                batch_size=self.batch_size,
                 request_budget=self.request_budget,
+                requests_per_hour=self.requests_per_hour,
                 record_dir=self.record_dir or settings.record_dir(),
+                cache_dir=settings.yahoo_cache_dir(),
                 max_attempts=self.max_attempts,
                 base_delay_seconds=self.retry_base_delay_seconds,
+                breaker_threshold=self.breaker_threshold,
             ),
         )
 

@@ -10,7 +10,8 @@ when upstream updates", and it requests exactly the models downstream of what ch
 import dagster as dg
 
 from orchestration.defs.ingest import PRICES_KEY, PROFILES_KEY, SPLITS_KEY, STATEMENTS_KEY, UNIVERSE_KEYS
-from orchestration.freshness import FX_CALENDAR, calendar
+from orchestration.freshness import calendar
+from orchestration.instruments import FX_CALENDAR
 
 PRICES_OP = "raw__prices"
 UNIVERSE = dg.AssetSelection.assets(*UNIVERSE_KEYS.values())

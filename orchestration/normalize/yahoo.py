@@ -1,27 +1,31 @@
 """yfinance 1.x frames -> the normalized frames of the raw layer. Pure functions, no network.
 
-Shapes, as yfinance 1.7 returns them:
-- `yf.download([...], auto_adjust=False, actions=True)` (daily): columns MultiIndex (Price, Ticker)
-  with Price in Open, High, Low, Close, Adj Close, Volume, Dividends, Stock Splits; index the
-  exchange-local trading date (tz removed by `ignore_tz`, the default for daily bars), the union
-  of all tickers' dates: a ticker without a bar on a date has an all-NaN row there.
-  A ticker that failed (bad symbol, rate limit, network) comes back all-NaN: its error is only
-  logged, as "['SYM', ...]: <error>", on the `yfinance` logger.
+Shapes, as yfinance 1.7 returns them (read from its source and from its parsing of the recorded
+responses in ../shared/yahoo-recorded):
+- `Ticker.history(auto_adjust=False, actions=True)` (daily): columns Open, High, Low, Close,
+  Adj Close, Volume, Dividends, Stock Splits (Capital Gains for funds); index the session's date
+  at midnight in the exchange's time zone. `history_metadata["currency"]` is the price currency.
 - `Ticker.get_income_stmt / get_balance_sheet / get_cash_flow(freq=..., pretty=False)`: line
-  items (camelCase, e.g. TotalRevenue) as rows, period ends (tz-naive Timestamps, newest first)
-  as columns, floats in the statement currency (Ticker.info["financialCurrency"]).
-- `Ticker.get_earnings_dates(limit)`: index "Earnings Date" (tz-aware), columns EPS Estimate,
-  Reported EPS, Surprise(%).
+  items (camelCase, e.g. TotalRevenue) as rows, period ends as columns, newest first. The
+  per-point `currencyCode` of the fundamentals-timeseries payload is dropped by yfinance; the
+  session keeps it (`timeseries_currencies`).
+- `Ticker.calendar`: a dict whose "Earnings Date" lists the scheduled (or just past) release dates.
 - `Ticker.info`: a flat dict; keys come and go.
+
+Yahoo reports a company's share counts and per-share figures in units of the listing it was asked
+for: through BABA (one ADS = 8 ordinary shares) the counts are ADS-equivalents and EPS is per ADS,
+in RMB although labelled USD (Alibaba's June 2023 quarter: diluted EPS 13.28 = RMB 13.28 per ADS
+in its results release). So counts are multiplied by the listing's shares per unit, per-share
+figures are tagged per_ads, and every amount takes the reporting currency from universe.yml.
 """
 
 from __future__ import annotations
 
-import ast
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -60,91 +64,80 @@ PROFILE_KEYS: dict[str, tuple[str, ...]] = {
 
 SHARE_LINE_ITEMS = re.compile(r"(Shares|SharesNumber|AverageShares)$")
 PER_SHARE_LINE_ITEMS = re.compile(r"EPS$")
-# US session open: an earnings release at or after it can only move the next session's close.
-RELEASE_CUTOFF = time(9, 30)
+# A quarter's figures are matched to the first release within this many days after its end.
+RELEASE_WINDOW_DAYS = 120
 
 
-def prices_from_download(frame: pd.DataFrame, instruments: Sequence[Instrument]) -> pd.DataFrame:
-    """A `yf.download(..., auto_adjust=False, actions=True)` frame as normalized long price rows."""
-    if frame is None or frame.empty or not isinstance(frame.columns, pd.MultiIndex):
+def prices_from_history(frame: pd.DataFrame | None, instrument: Instrument) -> pd.DataFrame:
+    """A `Ticker.history(auto_adjust=False, actions=True)` frame as normalized price rows, dated
+    by the session (the index's own exchange-local date, not shifted to UTC)."""
+    if frame is None or frame.empty:
         return empty_prices()
-    by_symbol = {instrument.symbol: instrument for instrument in instruments}
-    price_level = 0 if set(frame.columns.get_level_values(0)) & set(DOWNLOAD_COLUMNS) else 1
-    long = frame.stack(level=1 - price_level, future_stack=True)
-    long.index.names = ["date", "symbol"]
-    long = long.rename(columns=DOWNLOAD_COLUMNS).reset_index()
+    index = pd.DatetimeIndex(frame.index)
+    long = frame.rename(columns=DOWNLOAD_COLUMNS).reset_index(drop=True)
     for column in DOWNLOAD_COLUMNS.values():
         if column not in long:
             long[column] = float("nan")  # schema drift: a dropped column arrives as unknown
-    # The union index gives every ticker a row on every ticker's dates: no bar there, no row.
+    long["date"] = [stamp.date() for stamp in index]
+    long["symbol"] = instrument.symbol
+    long["currency"] = instrument.currency
+    long["price_basis"] = instrument.price_basis
     long = long[long[BAR_COLUMNS].notna().any(axis=1)]
-    long = long[long["symbol"].isin(by_symbol)]
-    # One ticker's repeated date is repeated for every ticker of the batch by yfinance's union
-    # index: identical rows are artifacts; conflicting ones stay and validation rejects them.
-    long = long.drop_duplicates()
-    long["currency"] = long["symbol"].map(lambda s: by_symbol[s].currency)
-    long["price_basis"] = long["symbol"].map(lambda s: by_symbol[s].price_basis)
-    long["date"] = pd.to_datetime(long["date"]).dt.tz_localize(None) if getattr(
-        long["date"].dt, "tz", None) else pd.to_datetime(long["date"])  # fmt: skip
-    return coerce_price_types(long.sort_values(["symbol", "date"])).rename_axis(columns=None)
+    return coerce_price_types(long.sort_values("date")).rename_axis(columns=None)
 
 
-def download_errors(messages: Iterable[str]) -> dict[str, str]:
-    """Per-symbol errors from yfinance's log lines "['A', 'B']: <error>" after a download."""
-    errors: dict[str, str] = {}
-    for message in messages:
-        match = re.match(r"^(\[.*?\]): (.*)$", message, flags=re.DOTALL)
-        if not match:
-            continue
-        try:
-            symbols = ast.literal_eval(match.group(1))
-        except (ValueError, SyntaxError):
-            continue
-        for symbol in symbols:
-            errors[str(symbol)] = match.group(2).strip()
-    return errors
-
-
-def is_transient(error: str) -> bool:
-    """Rate limits and network trouble are worth retrying; an unknown symbol is not."""
-    text = error.lower()
-    return any(
-        marker in text
-        for marker in ("ratelimit", "rate limit", "too many requests", "429", "timeout", "timed out",
-                       "connection", "temporarily", "curl: (", "network")
-    )  # fmt: skip
-
-
-def publication_dates(earnings: pd.DataFrame | None, tz: str = "America/New_York") -> list[date]:
-    """The first date whose close can reflect each earnings release, oldest first.
-
-    A release during or after the session (at or after 09:30 New York time) can only move the
-    next day's close, so it counts from the next day: no look-ahead.
-    """
-    if earnings is None or earnings.empty:
+def events_in(frame: pd.DataFrame | None) -> list[str]:
+    """The dividends and splits a history frame holds, as "split 2021-07-20 4:1" lines."""
+    if frame is None or frame.empty:
         return []
-    released = earnings.get("Reported EPS")
-    index = pd.DatetimeIndex(earnings.index)
-    if released is not None:
-        index = index[pd.notna(released.to_numpy())]  # future dates carry estimates only
-    local = index.tz_convert(tz) if index.tz is not None else index
-    dates = [
-        (stamp + pd.Timedelta(days=1)).date() if stamp.time() >= RELEASE_CUTOFF else stamp.date() for stamp in local
-    ]
-    return sorted(set(dates))
+    events = []
+    for column, kind in (("Stock Splits", "split"), ("Dividends", "dividend")):
+        if column in frame:
+            for stamp, value in frame[column][frame[column].fillna(0) != 0].items():
+                events.append(f"{kind} {pd.Timestamp(stamp).date()} {value:g}")
+    return events
 
 
-def _first_publication_after(period_end: date, published: Sequence[date]) -> date | None:
-    """The first release after a period's end, if it came within 120 days (else: unknown)."""
-    for day in published:
-        if period_end < day <= period_end + pd.Timedelta(days=120).to_pytimedelta():
+def price_currency_mismatch(instrument: Instrument, yahoo_currency: str | None) -> str | None:
+    """Why Yahoo's price currency disagrees with universe.yml, or None. An index is quoted in
+    points and an FX pair in its quote currency (HKD for USDHKD=X)."""
+    if instrument.price_basis == "index" or not yahoo_currency:
+        return None
+    expected = instrument.currency.split("_per_")[0]
+    if yahoo_currency != expected:
+        return f"Yahoo quotes {instrument.symbol} in {yahoo_currency}, universe.yml says {expected}"
+    return None
+
+
+def timeseries_currencies(payload: Mapping) -> Counter:
+    """Currency codes of the amounts in a fundamentals-timeseries payload, counted."""
+    counts: Counter = Counter()
+    for series in (payload.get("timeseries") or {}).get("result") or []:
+        for kind in (series.get("meta") or {}).get("type") or []:
+            if SHARE_LINE_ITEMS.search(kind) or PER_SHARE_LINE_ITEMS.search(kind):
+                continue  # counts carry no currency; per-share labels are unreliable (see above)
+            for point in series.get(kind) or []:
+                if point and point.get("currencyCode"):
+                    counts[point["currencyCode"]] += 1
+    return counts
+
+
+def release_dates(calendar: Mapping | None) -> list[date]:
+    """The earnings dates of `Ticker.calendar`, oldest first."""
+    return sorted({d for d in (calendar or {}).get("Earnings Date") or [] if isinstance(d, date)})
+
+
+def first_release_after(period_end: date, releases: Sequence[date]) -> date | None:
+    """The release that published a quarter: the first one after its end, within the window."""
+    for day in sorted(releases):
+        if period_end < day <= period_end + timedelta(days=RELEASE_WINDOW_DAYS):
             return day
     return None
 
 
-def _unit(line_item: str) -> str:
+def _unit(line_item: str, per_listing_unit: bool) -> str:
     if PER_SHARE_LINE_ITEMS.search(line_item):
-        return "per_share"
+        return "per_ads" if per_listing_unit else "per_share"
     if SHARE_LINE_ITEMS.search(line_item):
         return "shares"
     return "amount"
@@ -156,13 +149,16 @@ def statement_rows(
     period_type: str,
     frame: pd.DataFrame | None,
     currency: str | None,
-    published: Sequence[date] = (),
+    releases: Sequence[date] = (),
+    shares_per_listing_unit: float = 1.0,
 ) -> pd.DataFrame:
-    """One statement frame (line items x period ends) as long raw rows.
+    """One statement frame (line items x period ends) as long raw rows, fetched through a listing
+    whose unit is `shares_per_listing_unit` ordinary shares.
 
-    Quarterly figures get the first earnings release after their period end as filed_date;
-    annual figures and anything without a matching release keep filed_date null (dbt then
-    applies the configured lag).
+    Share counts are restated in ordinary shares and per-share figures tagged per_ads when the
+    unit is not one share (see the module docstring). Quarterly figures get the first known
+    release after their period end as filed_date; annual figures and quarters without a known
+    release keep filed_date null (dbt then applies the configured lag).
     """
     if frame is None or frame.empty:
         return empty_statements()
@@ -172,7 +168,9 @@ def statement_rows(
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 continue  # Yahoo leaves a line item blank for periods it does not have
             end = pd.Timestamp(period_end).date()
-            unit = _unit(str(line_item))
+            unit = _unit(str(line_item), shares_per_listing_unit != 1)
+            if unit == "shares":
+                value = float(value) * shares_per_listing_unit
             rows.append(
                 {
                     "symbol": symbol,
@@ -181,7 +179,7 @@ def statement_rows(
                     "fiscal_period": None,
                     "period_start": None,
                     "period_end": end,
-                    "filed_date": _first_publication_after(end, published) if period_type == "quarterly" else None,
+                    "filed_date": first_release_after(end, releases) if period_type == "quarterly" else None,
                     "line_item": str(line_item),
                     "value": float(value),
                     "currency": None if unit == "shares" else currency,

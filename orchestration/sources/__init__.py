@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestration.sources.base import Fetched, Instrument, MarketDataSource, SourceError
+from orchestration.sources.base import Fetched, Instrument, MarketDataSource, SourceError, StatementPlan
 from orchestration.sources.sample import SampleSource
 from orchestration.sources.yahoo import YahooSettings, YahooSource
 
@@ -30,6 +30,7 @@ __all__ = [
     "MarketDataSource",
     "SampleSource",
     "SourceError",
+    "StatementPlan",
     "YahooSettings",
     "YahooSource",
     "make_source",

@@ -32,6 +32,19 @@ class Fetched:
     last_update: dict[str, date] = field(default_factory=dict)  # symbol -> latest past release
     quarantined: dict[str, str] = field(default_factory=dict)  # unreadable file -> why (loaded: none of it)
     splits: pd.DataFrame | None = None  # prices: split events the source knows (raw.stock_splits columns)
+    deferred: dict[str, str] = field(default_factory=dict)  # symbol -> why it was not asked this run (next run starts with it)
+    requests_by_endpoint: dict[str, int] = field(default_factory=dict)  # true HTTP requests, by endpoint
+
+
+@dataclass(frozen=True)
+class StatementPlan:
+    """What a statements fetch must know about a company, from universe.yml."""
+
+    symbol: str  # the listing the statements are fetched through (the primary one)
+    currency: str  # the reporting currency: every amount is in it
+    shares_per_listing_unit: float = 1.0  # Yahoo counts shares in the listing's units (BABA: ADS)
+    annual: bool = True  # fetch the annual statements too (after fiscal-year results, or the first time)
+    releases: tuple[date, ...] = ()  # earnings releases already known (scheduled dates that have passed)
 
 
 @runtime_checkable
@@ -47,6 +60,6 @@ class MarketDataSource(Protocol):
         """Today's profile of each symbol (raw.company_profiles columns)."""
         ...
 
-    def fetch_statements(self, symbols: Sequence[str]) -> Fetched:
+    def fetch_statements(self, plans: Sequence[StatementPlan]) -> Fetched:
         """Income, balance and cash-flow statements, long (raw.financial_statements columns)."""
         ...

@@ -27,7 +27,7 @@ from orchestration.normalize.snapshot import (
 )
 from orchestration.normalize.splits import empty_splits, splits_from_snapshot
 from orchestration.normalize.statements import empty_statements
-from orchestration.sources.base import Fetched, Instrument, SourceError
+from orchestration.sources.base import Fetched, Instrument, SourceError, StatementPlan
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,8 @@ class SampleSource:
         frame = profiles.replace({"": None})[empty_profiles().columns].reset_index(drop=True)
         return Fetched(frame, failures=missing, quarantined=files.quarantined)
 
-    def fetch_statements(self, symbols: Sequence[str]) -> Fetched:
-        wanted = set(symbols)
+    def fetch_statements(self, plans: Sequence[StatementPlan]) -> Fetched:
+        wanted = {plan.symbol for plan in plans}
         files = self._read("fundamentals", STATEMENT_HEADER)
         frames = [statements_from_snapshot(frame[frame["company_ticker"].isin(wanted)]) for _, frame in files.frames]
         frames = [f for f in frames if len(f)]

@@ -1,9 +1,15 @@
-"""The Yahoo Finance source: yfinance 1.x, batched, incremental, rate-limit aware.
+"""The Yahoo Finance source: yfinance 1.x over a paced, counted, budgeted HTTP session.
 
-Everything Yahoo-specific about shapes lives in orchestration.normalize.yahoo; this module makes
-the requests: batches, retries with backoff and jitter, a request budget per run, one bad symbol
-never failing the others, and optional recording of what came back (`record_dir`) in the
-snapshot layout, so that the sample source can replay a live run.
+Everything Yahoo-specific about shapes lives in orchestration.normalize.yahoo, and everything about
+the wire in orchestration.sources.yahoo_http. This module decides what to ask for, one symbol at a
+time, and what a failure means:
+- transient (429, 5xx, Yahoo's error page, truncated JSON, a timeout): asked again with a fresh
+  `Ticker` after a backoff measured in minutes (Retry-After wins when Yahoo sends one);
+- permanent (no such symbol, no data for the range): the symbol fails alone, with Yahoo's reason;
+- the run must stop (the circuit breaker opened on sustained 429s, or the budget is spent): the
+  symbol and every one after it are *deferred*, and the next run starts with them;
+- anything else raised inside yfinance: the symbol fails and the traceback goes to the log.
+Only closed sessions are kept, and currencies are checked against universe.yml.
 """
 
 from __future__ import annotations
@@ -11,81 +17,81 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 
+from orchestration.freshness import Clock, latest_closed_session
 from orchestration.normalize.prices import empty_prices
 from orchestration.normalize.profiles import empty_profiles
 from orchestration.normalize.statements import empty_statements
 from orchestration.normalize.yahoo import (
-    download_errors,
-    is_transient,
-    prices_from_download,
+    events_in,
+    price_currency_mismatch,
+    prices_from_history,
     profile_row,
-    publication_dates,
+    release_dates,
     statement_rows,
 )
-from orchestration.sources.base import Fetched, Instrument
+from orchestration.sources.base import Fetched, Instrument, StatementPlan
 from orchestration.sources.recording import SnapshotRecorder
-from orchestration.sources.retry import BudgetExhausted, RequestBudget, RetryPolicy, Transient
+from orchestration.sources.retry import RequestBudget, RetryPolicy
+from orchestration.sources.yahoo_http import (
+    STOPPED,
+    TRANSIENT,
+    CircuitBreaker,
+    YahooNotFound,
+    YahooSession,
+    process_rate_limiter,
+)
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-# (statement, period type) -> the Ticker method and its `freq`
+# (statement, period type) -> the Ticker method and its `freq`; one fundamentals request each
 STATEMENT_CALLS = [
     ("income", "quarterly", "get_income_stmt", "quarterly"),
-    ("income", "annual", "get_income_stmt", "yearly"),
     ("balance", "quarterly", "get_balance_sheet", "quarterly"),
-    ("balance", "annual", "get_balance_sheet", "yearly"),
     ("cashflow", "quarterly", "get_cash_flow", "quarterly"),
+    ("income", "annual", "get_income_stmt", "yearly"),
+    ("balance", "annual", "get_balance_sheet", "yearly"),
     ("cashflow", "annual", "get_cash_flow", "yearly"),
 ]
 
 
 @dataclass(frozen=True)
 class YahooSettings:
-    batch_size: int = 50  # symbols per yf.download call
-    request_budget: int = 20_000  # HTTP requests per run, all datasets together
-    max_attempts: int = 5
-    base_delay_seconds: float = 2.0
-    max_delay_seconds: float = 60.0
-    earnings_dates_limit: int = 12  # next 4 quarters and last 8
+    request_budget: int = 20_000  # true HTTP requests one asset may make in a run
+    requests_per_hour: float = 1_500  # the process-wide pace, well under the ~2,000/h Yahoo tolerates
+    max_attempts: int = 4  # per symbol and call, for transient failures
+    base_delay_seconds: float = 60.0  # backoff: jittered up to base x 2^attempt ...
+    max_delay_seconds: float = 900.0  # ... and at most this
+    breaker_threshold: int = 3  # 429s in a row that stop the run
     timeout_seconds: int = 20
-    record_dir: str | None = None
+    cache_dir: str | None = None  # yfinance's time-zone and cookie caches (a folder the project owns)
+    record_dir: str | None = None  # also write what Yahoo returned there, in the snapshot layout
 
 
-class _LogCapture(logging.Handler):
-    """Collects the `yfinance` logger's error lines: yf.download reports failures only there."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+_CACHE_DIR: str | None = None
 
 
-@contextmanager
-def _captured_yfinance_errors() -> Iterator[_LogCapture]:
-    logger = logging.getLogger("yfinance")
-    capture = _LogCapture()
-    logger.addHandler(capture)
-    try:
-        yield capture
-    finally:
-        logger.removeHandler(capture)
+def _use_cache_dir(cache_dir: str | None) -> None:
+    """yfinance's caches live where the project says, set once per process before first use."""
+    global _CACHE_DIR
+    if cache_dir and _CACHE_DIR is None:
+        import yfinance
+
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        yfinance.set_cache_location(cache_dir)
+        _CACHE_DIR = cache_dir
 
 
-def _transient(error: BaseException) -> bool:
-    name = type(error).__name__
-    return name == "YFRateLimitError" or isinstance(error, (ConnectionError, TimeoutError)) or is_transient(
-        f"{name} {error}"
-    )
+class _Deferred(Exception):
+    """Internal: the run stopped asking (breaker open, budget spent) at this symbol."""
 
 
 class YahooSource:
@@ -95,20 +101,24 @@ class YahooSource:
     def __init__(
         self,
         settings: YahooSettings | None = None,
-        client: Any = None,
+        session: YahooSession | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ):
-        if client is None:
-            import yfinance as client  # the network edge; tests pass a fake shaped like it
-        self.client = client
+        import yfinance  # the library whose own code makes every request, over our session
+
+        self.yf = yfinance
         self.settings = settings or YahooSettings()
-        config = getattr(client, "config", None)
-        if config is not None:
-            # yfinance hides exceptions by default: a rate-limited statement call would come back
-            # as an empty frame, indistinguishable from "no data". We want to see them.
-            config.debug.hide_exceptions = False
-        self.budget = RequestBudget(self.settings.request_budget)
+        _use_cache_dir(self.settings.cache_dir)
+        # yfinance hides exceptions by default: a failed call would come back as an empty frame,
+        # indistinguishable from "no data". We want to see them.
+        yfinance.config.debug.hide_exceptions = False
+        self.session = session or YahooSession(
+            process_rate_limiter(self.settings.requests_per_hour),
+            RequestBudget(self.settings.request_budget),
+            CircuitBreaker(self.settings.breaker_threshold),
+        )
         self.retry = RetryPolicy(
             max_attempts=self.settings.max_attempts,
             base_delay_seconds=self.settings.base_delay_seconds,
@@ -116,183 +126,189 @@ class YahooSource:
             sleep=sleep,
             rng=rng or random.Random(),
         )
+        self.now = now
         self.recorder = SnapshotRecorder(self.settings.record_dir) if self.settings.record_dir else None
+
+    # ---------------------------------------------------------------- the one way to ask
+
+    def _ticker(self, symbol: str) -> Any:
+        return self.yf.Ticker(symbol, session=self.session)
+
+    def _ask(self, symbol: str, call: Callable[[Any], T]) -> T:
+        """`call(fresh Ticker)`, again after a backoff while the failure is transient.
+
+        yfinance marks data as fetched before its request, so a Ticker whose request failed would
+        answer None the next time: every attempt gets a new one.
+        """
+        for attempt in range(self.retry.max_attempts):
+            try:
+                return call(self._ticker(symbol))
+            except STOPPED as error:
+                raise _Deferred(str(error)) from None
+            except TRANSIENT as error:
+                if attempt == self.retry.max_attempts - 1:
+                    raise
+                wait = max(getattr(error, "retry_after", None) or 0.0, self.retry.delay(attempt))
+                self.retry.slept.append(wait)
+                self.retry.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _each(self, symbols: Sequence[str], fetch: Callable[[str], None]) -> tuple[dict[str, str], dict[str, str]]:
+        """Run `fetch` per symbol; return (failures, deferred), each symbol -> why."""
+        failures: dict[str, str] = {}
+        deferred: dict[str, str] = {}
+        for number, symbol in enumerate(symbols):
+            try:
+                fetch(symbol)
+            except _Deferred as error:
+                deferred.update({s: str(error) for s in symbols[number:]})
+                break
+            except TRANSIENT as error:
+                failures[symbol] = f"gave up after {self.retry.max_attempts} attempts: {error}"
+            except (YahooNotFound, self.yf.exceptions.YFException) as error:
+                failures[symbol] = f"{type(error).__name__}: {error}"
+            except Exception as error:  # raised inside yfinance on a payload it could not read
+                log.exception("yfinance failed on %s", symbol)
+                failures[symbol] = f"unexpected {type(error).__name__} inside yfinance: {error} (traceback in the run log)"
+        return failures, deferred
+
+    def _fetched(self, frame: pd.DataFrame, before: dict[str, int], **kwargs) -> Fetched:
+        used = {k: v - before.get(k, 0) for k, v in self.session.requests.items() if v - before.get(k, 0)}
+        return Fetched(frame, requests=sum(used.values()), requests_by_endpoint=used, **kwargs)
 
     # ---------------------------------------------------------------- prices
 
     def fetch_prices(self, instruments: Sequence[Instrument], starts: Mapping[str, date | None]) -> Fetched:
-        """Batches of symbols sharing a start date; a new symbol (start None) gets its full history."""
-        used_before = self.budget.used
-        by_start: dict[date | None, list[Instrument]] = {}
+        """Each symbol from its start (None: full history), closed sessions only. A split or a
+        dividend inside the re-fetched overlap restates older history: then the whole history is
+        fetched again and replaces the stored one."""
+        before = dict(self.session.requests)
+        by_symbol = {instrument.symbol: instrument for instrument in instruments}
+        frames, warnings = [], []
+        failures_extra: dict[str, str] = {}
         for instrument in instruments:
-            by_start.setdefault(starts.get(instrument.symbol), []).append(instrument)
-        frames, failures = [], {}
-        batches = [
-            (start, group[i : i + self.settings.batch_size])
-            for start, group in by_start.items()
-            for i in range(0, len(group), self.settings.batch_size)
-        ]
-        for number, (start, batch) in enumerate(batches):
-            try:
-                frame, batch_failures = self._download_batch(batch, start)
-            except BudgetExhausted as error:
-                for _, rest in batches[number:]:
-                    failures.update({instrument.symbol: str(error) for instrument in rest if instrument.symbol not in failures})
-                break
-            frames.append(frame)
-            failures.update(batch_failures)
+            self._known_timezone(instrument)
+
+        def fetch(symbol: str) -> None:
+            instrument = by_symbol[symbol]
+            start = starts.get(symbol)
+            frame, currency = self._ask(symbol, lambda t: self._history(t, start))
+            events = events_in(frame) if start is not None else []
+            if events:
+                warnings.append(f"{symbol}: {', '.join(events)} inside the overlap: full history fetched again")
+                frame, currency = self._ask(symbol, lambda t: self._history(t, None))
+            mismatch = price_currency_mismatch(instrument, currency)
+            if mismatch:
+                failures_extra[symbol] = mismatch
+                return
+            frames.append(self._closed_sessions(prices_from_history(frame, instrument), instrument))
+
+        failures, deferred = self._each(list(by_symbol), fetch)
+        failures.update(failures_extra)
         prices = pd.concat(frames, ignore_index=True) if frames else empty_prices()
         if self.recorder:
             self.recorder.prices(prices)
-        return Fetched(prices, failures=failures, requests=self.budget.used - used_before)
+        return self._fetched(prices, before, failures=failures, deferred=deferred, warnings=warnings)
 
-    def _download_batch(self, batch: list[Instrument], start: date | None) -> tuple[pd.DataFrame, dict[str, str]]:
-        """One batch, retrying only the symbols whose failure was transient."""
-        pending = {instrument.symbol: instrument for instrument in batch}
-        frames, failures, last_error = [], {}, {}
-        for attempt in range(self.settings.max_attempts):
-            if attempt:
-                wait = self.retry.delay(attempt - 1)
-                self.retry.slept.append(wait)
-                self.retry.sleep(wait)
-            self.budget.spend(len(pending))  # yf.download makes one chart request per symbol
-            try:
-                frame, errors = self._download(sorted(pending), start)
-            except Exception as error:
-                if _transient(error):
-                    frame, errors = None, {symbol: f"{type(error).__name__}: {error}" for symbol in pending}
-                elif len(pending) > 1:
-                    # yf.download fails whole when one ticker's frame cannot be aligned with the
-                    # others (duplicated dates): isolate the symbols so one bad one fails alone.
-                    return self._download_one_by_one(list(pending.values()), start, frames, failures)
-                else:
-                    failures.update({symbol: f"{type(error).__name__}: {error}" for symbol in pending})
-                    return (pd.concat(frames, ignore_index=True) if frames else empty_prices()), failures
-            frames.append(prices_from_download(frame, [i for s, i in pending.items() if s not in errors]))
-            failures.update({s: e for s, e in errors.items() if not is_transient(e)})
-            pending = {s: i for s, i in pending.items() if s in errors and is_transient(errors[s])}
-            last_error.update({s: errors[s] for s in pending})
-            if not pending:
-                break
-        for symbol in pending:
-            failures[symbol] = f"gave up after {self.settings.max_attempts} attempts: {last_error[symbol]}"
-        return pd.concat(frames, ignore_index=True), failures
+    def _history(self, ticker: Any, start: date | None) -> tuple[pd.DataFrame, str | None]:
+        frame = ticker.history(
+            start=start.isoformat() if start else None,
+            period=None if start else "max",
+            interval="1d",
+            auto_adjust=False,  # keep the traded close; Adj Close comes as its own column
+            actions=True,
+            repair=False,
+            timeout=self.settings.timeout_seconds,
+        )
+        return frame, (ticker.history_metadata or {}).get("currency")
 
-    def _download(self, symbols: list[str], start: date | None) -> tuple[pd.DataFrame, dict[str, str]]:
-        """One yf.download call, and the per-symbol errors it only logs."""
-        with _captured_yfinance_errors() as capture:
-            frame = self.client.download(
-                tickers=symbols,
-                start=start.isoformat() if start else None,
-                period=None if start else "max",
-                interval="1d",
-                auto_adjust=False,  # keep the traded close; Adj Close comes as its own column
-                actions=True,
-                group_by="column",
-                threads=True,
-                progress=False,
-                timeout=self.settings.timeout_seconds,
-            )
-        return frame, {s: e for s, e in download_errors(capture.messages).items() if s in symbols}
+    def _known_timezone(self, instrument: Instrument) -> None:
+        """yfinance looks up each symbol's time zone with an extra chart request unless its cache
+        has it: universe.yml knows it already."""
+        if instrument.timezone:
+            cache = self.yf.cache.get_tz_cache()
+            if cache.lookup(instrument.symbol) is None:
+                cache.store(instrument.symbol, instrument.timezone)
 
-    def _download_one_by_one(
-        self, instruments: list[Instrument], start: date | None, frames: list, failures: dict[str, str]
-    ) -> tuple[pd.DataFrame, dict[str, str]]:
-        for instrument in instruments:
-            frame, single_failures = self._download_batch([instrument], start)
-            frames.append(frame)
-            failures.update(single_failures)
-        return pd.concat(frames, ignore_index=True) if frames else empty_prices(), failures
+    def _closed_sessions(self, rows: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+        """Drop the bar of a session that has not closed yet: its close is not final."""
+        if rows.empty or not instrument.calendar:
+            return rows
+        closed = latest_closed_session(instrument.calendar, Clock(self.now()))
+        return rows[rows["date"] <= closed].reset_index(drop=True)
 
-    # ---------------------------------------------------------------- per-ticker calls
-
-    def _call(self, request: Callable[[], Any]) -> Any:
-        """One request through the retry policy: transient failures are retried, others raised."""
-
-        def attempt() -> Any:
-            try:
-                return request()
-            except Exception as error:
-                if _transient(error):
-                    raise Transient(f"{type(error).__name__}: {error}") from error
-                raise
-
-        return self.retry.call(attempt, self.budget)
+    # ---------------------------------------------------------------- profiles
 
     def fetch_profiles(self, symbols: Sequence[str], snapshot_date: date) -> Fetched:
-        used_before = self.budget.used
-        frames, failures, warnings = [], {}, []
-        for number, symbol in enumerate(symbols):
-            try:
-                info = self._call(lambda: self.client.Ticker(symbol).info)
-            except BudgetExhausted as error:
-                failures.update({s: str(error) for s in symbols[number:]})
-                break
-            except Exception as error:
-                failures[symbol] = f"{type(error).__name__}: {error}"
-                continue
-            row, missing = profile_row(symbol, info, snapshot_date)
+        """Each listing's `Ticker.info`: a quoteSummary and a quote request."""
+        before = dict(self.session.requests)
+        frames, warnings = [], []
+        failures_extra: dict[str, str] = {}
+
+        def fetch(symbol: str) -> None:
+            row, missing = profile_row(symbol, self._ask(symbol, lambda t: t.info), snapshot_date)
             if len(missing) == len(row.columns) - 2:
-                failures[symbol] = "Yahoo returned no profile (unknown symbol?)"
-                continue
+                failures_extra[symbol] = "Yahoo returned no profile (unknown symbol?)"
+                return
             if missing:
                 warnings.append(f"{symbol}: Ticker.info lacks {', '.join(missing)} (recorded as null)")
             frames.append(row)
+
+        failures, deferred = self._each(list(symbols), fetch)
+        failures.update(failures_extra)
         profiles = pd.concat(frames, ignore_index=True) if frames else empty_profiles()
         if self.recorder:
             self.recorder.profiles(profiles)
-        for warning in warnings:
-            log.warning(warning)
-        return Fetched(profiles, failures=failures, requests=self.budget.used - used_before, warnings=warnings)
+        return self._fetched(profiles, before, failures=failures, deferred=deferred, warnings=warnings)
 
-    def fetch_statements(self, symbols: Sequence[str]) -> Fetched:
-        used_before = self.budget.used
-        frames, failures, next_update, last_update = [], {}, {}, {}
-        for number, symbol in enumerate(symbols):
+    # ---------------------------------------------------------------- statements
+
+    def fetch_statements(self, plans: Sequence[StatementPlan]) -> Fetched:
+        """Per company: its earnings calendar (one quoteSummary request), the three quarterly
+        statements, and the three annual ones when the plan says they can have changed."""
+        before = dict(self.session.requests)
+        by_symbol = {plan.symbol: plan for plan in plans}
+        frames, next_update, last_update = [], {}, {}
+        failures_extra: dict[str, str] = {}
+        today = self.now().date()
+
+        def fetch(symbol: str) -> None:
+            plan = by_symbol[symbol]
             try:
-                frame, upcoming, latest = self._statements_of(symbol)
-            except BudgetExhausted as error:
-                failures.update({s: str(error) for s in symbols[number:]})
-                break
-            except Exception as error:
-                failures[symbol] = f"{type(error).__name__}: {error}"
-                continue
+                dates = release_dates(self._ask(symbol, lambda t: t.calendar))
+            except YahooNotFound:
+                dates = []  # no calendar (an ETF, a fund): statements still come
+            releases = sorted({*plan.releases, *(d for d in dates if d <= today)})
+            calls = [c for c in STATEMENT_CALLS if c[1] == "quarterly" or plan.annual]
+            rows = []
+            self.session.reported_currencies.pop(symbol, None)
+            for statement, period_type, method, freq in calls:
+                table = self._ask(symbol, lambda t: getattr(t, method)(freq=freq, pretty=False))
+                rows.append(statement_rows(symbol, statement, period_type, table, plan.currency, releases, plan.shares_per_listing_unit))
+            reported = self.session.reported_currencies.get(symbol)
+            if reported and reported.most_common(1)[0][0] != plan.currency:
+                failures_extra[symbol] = (
+                    f"Yahoo reports {symbol}'s statements in {reported.most_common(1)[0][0]}, "
+                    f"universe.yml says {plan.currency}"
+                )
+                return
+            frame = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else empty_statements()
             if frame.empty:
-                failures[symbol] = "Yahoo returned no statements"
-                continue
+                failures_extra[symbol] = "Yahoo returned no statements"
+                return
             frames.append(frame)
+            upcoming = [d for d in dates if d > today]
             if upcoming:
-                next_update[symbol] = upcoming
-            if latest:
-                last_update[symbol] = latest
+                next_update[symbol] = upcoming[0]
+            if releases:
+                last_update[symbol] = releases[-1]
+
+        failures, deferred = self._each(list(by_symbol), fetch)
+        failures.update(failures_extra)
         statements = pd.concat(frames, ignore_index=True) if frames else empty_statements()
         if self.recorder:
             self.recorder.statements(statements)
-        return Fetched(
-            statements,
-            failures=failures,
-            requests=self.budget.used - used_before,
-            next_update=next_update,
-            last_update=last_update,
+        return self._fetched(
+            statements, before, failures=failures, deferred=deferred, next_update=next_update, last_update=last_update
         )
 
-    def _statements_of(self, symbol: str) -> tuple[pd.DataFrame, date | None, date | None]:
-        ticker = self.client.Ticker(symbol)
-        info = self._call(lambda: ticker.info) or {}
-        currency = info.get("financialCurrency") or info.get("currency")
-        earnings = self._call(lambda: ticker.get_earnings_dates(limit=self.settings.earnings_dates_limit))
-        published = publication_dates(earnings)
-        frames = []
-        for statement, period_type, method, freq in STATEMENT_CALLS:
-            table = self._call(lambda: getattr(ticker, method)(freq=freq, pretty=False))
-            frames.append(statement_rows(symbol, statement, period_type, table, currency, published))
-        frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else empty_statements()
-        return frame, _next_release(earnings), (published[-1] if published else None)
-
-
-def _next_release(earnings: pd.DataFrame | None) -> date | None:
-    """The next scheduled earnings date (a row with no reported EPS yet)."""
-    if earnings is None or earnings.empty or "Reported EPS" not in earnings:
-        return None
-    upcoming = pd.DatetimeIndex(earnings.index)[pd.isna(earnings["Reported EPS"].to_numpy())]
-    return min(upcoming).date() if len(upcoming) else None

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from orchestration.sources import Instrument, SampleSource, SourceError, YahooSource, make_source
+from orchestration.sources import Instrument, SampleSource, SourceError, StatementPlan, YahooSource, make_source
 from orchestration.normalize.prices import SOURCE_COLUMNS
 from orchestration.warehouse.schema import FINANCIAL_STATEMENTS
 from tests.conftest import FIXTURE_SNAPSHOT
@@ -52,7 +52,7 @@ def test_a_symbol_missing_from_the_snapshot_is_reported():
 
 
 def test_statements_pass_over_a_known_other_layout_without_quarantining_it():
-    fetched = SampleSource(FIXTURE_SNAPSHOT).fetch_statements(["DRGN", "ACME"])
+    fetched = SampleSource(FIXTURE_SNAPSHOT).fetch_statements([StatementPlan("DRGN", "CNY", 8), StatementPlan("ACME", "USD")])
     assert list(fetched.frame.columns[: len(FINANCIAL_STATEMENTS.data_columns)]) == FINANCIAL_STATEMENTS.data_columns
     # 45 rows in fixture_statements.csv; narrative_quotes.csv is in the known narrative layout
     assert len(fetched.frame) == 45 and fetched.quarantined == {}
