@@ -198,15 +198,6 @@ class Universe(_Strict):
     def listings(self) -> list[tuple[Company, Listing]]:
         return [(company, listing) for company in self.companies for listing in company.listings]
 
-    @property
-    def price_symbols(self) -> list[str]:
-        """Every symbol whose daily prices are loaded: listings, benchmarks and FX pairs."""
-        return (
-            [listing.symbol for _, listing in self.listings]
-            + [benchmark.symbol for benchmark in self.benchmarks]
-            + [pair.symbol for pair in self.fx_pairs]
-        )
-
     def instruments(self, exchanges: Collection[str] | None = None, fx: bool = True) -> list[Instrument]:
         """Price series with the unit their prices are quoted in and the sessions they trade in:
         the listings and benchmarks of `exchanges` (all when None), and the FX pairs when `fx`."""

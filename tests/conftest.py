@@ -68,3 +68,11 @@ def sample_warehouse(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     warehouse = tmp_path_factory.mktemp("sample") / "valuation.duckdb"
     run_pipeline(warehouse, sample_dir, REPO_ROOT / "universe.yml", as_of="2026-11-23")
     return warehouse
+
+
+@pytest.fixture(scope="session", autouse=True)
+def yfinance_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """yfinance's time-zone and cookie caches in a folder of this test session, not the user's."""
+    from orchestration.sources.yahoo import _use_cache_dir
+
+    _use_cache_dir(str(tmp_path_factory.mktemp("yfinance-cache")))

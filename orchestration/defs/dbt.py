@@ -1,5 +1,7 @@
 """The dbt project as Dagster assets: staging -> intermediate -> marts, with dbt tests as asset checks."""
 
+import os
+import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -7,13 +9,15 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
-from dagster._utils import run_with_concurrent_update_guard  # what dagster-dbt uses for the same job
 
 from orchestration import settings
 from orchestration.defs.resources import WarehouseResource, warehouse_locked
 
-# The dbt installed beside this Python, whether or not the virtualenv is on PATH.
+# The dbt installed beside this Python, whether or not the virtualenv is on PATH. dagster-dbt's
+# preparer runs `dbt` from PATH, so this one is put first there too.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+if shutil.which("dbt") != DBT_EXECUTABLE:
+    os.environ["PATH"] = os.pathsep.join([str(Path(DBT_EXECUTABLE).parent), os.environ.get("PATH", "")])
 
 dbt_project = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
 
@@ -39,15 +43,14 @@ def _manifest_is_current() -> bool:
     return all(path.stat().st_mtime < manifest.stat().st_mtime for path in sources)
 
 
-def _parse_manifest() -> None:
-    if not _manifest_is_current():
-        dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
-
-
-# A manifest left from an older checkout would describe a different graph than the one dbt
-# builds, so any change to the project re-parses on load. The guard keeps concurrent loaders
-# (the UI's code server and run workers) from writing the manifest at once.
-run_with_concurrent_update_guard(dbt_project.manifest_path, _parse_manifest)
+# `make setup` prepares the manifest (`dagster-dbt project prepare-and-package`). A manifest older
+# than a file of the project (an edit or a checkout since then, a test run without make) would
+# describe a different graph than the one dbt builds, so it is prepared again on load, by
+# dagster-dbt's own preparer (`dbt parse`, guarded against concurrent loaders such as the UI's code
+# server and run workers). Not `prepare_if_dev()`: under `dagster dev` that parses in every process
+# that loads the code, each run worker and step included, about 10 s each on 2 cores.
+if not _manifest_is_current():
+    dbt_project.preparer.prepare(dbt_project)
 
 
 class LayerTranslator(DagsterDbtTranslator):

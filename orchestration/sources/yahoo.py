@@ -86,7 +86,7 @@ def _use_cache_dir(cache_dir: str | None) -> None:
         import yfinance
 
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
-        yfinance.set_cache_location(cache_dir)
+        yfinance.set_tz_cache_location(cache_dir)  # all of its caches: time zones, cookies
         _CACHE_DIR = cache_dir
 
 
@@ -114,11 +114,10 @@ class YahooSource:
         # yfinance hides exceptions by default: a failed call would come back as an empty frame,
         # indistinguishable from "no data". We want to see them.
         yfinance.config.debug.hide_exceptions = False
-        self.session = session or YahooSession(
-            process_rate_limiter(self.settings.requests_per_hour),
-            RequestBudget(self.settings.request_budget),
-            CircuitBreaker(self.settings.breaker_threshold),
-        )
+        self.session = session or YahooSession(process_rate_limiter(self.settings.requests_per_hour))
+        # the budget and the breaker are per source, i.e. per asset run
+        self.session.budget = RequestBudget(self.settings.request_budget)
+        self.session.breaker = CircuitBreaker(self.settings.breaker_threshold)
         self.retry = RetryPolicy(
             max_attempts=self.settings.max_attempts,
             base_delay_seconds=self.settings.base_delay_seconds,
@@ -222,6 +221,15 @@ class YahooSource:
         )
         return frame, (ticker.history_metadata or {}).get("currency")
 
+    def _fresh_fundamentals(self) -> None:
+        """Each company's statements start afresh: after one failed fundamentals request yfinance
+        splits every later one into chunks for the rest of the process (2.7x the requests), and it
+        keeps the last 64 responses in memory, which a long-lived process would serve again."""
+        from yfinance.data import YfData
+
+        YfData().fundamentals_use_chunked = False
+        YfData.cache_get.cache_clear()
+
     def _known_timezone(self, instrument: Instrument) -> None:
         """yfinance looks up each symbol's time zone with an extra chart request unless its cache
         has it: universe.yml knows it already."""
@@ -282,6 +290,7 @@ class YahooSource:
             calls = [c for c in STATEMENT_CALLS if c[1] == "quarterly" or plan.annual]
             rows = []
             self.session.reported_currencies.pop(symbol, None)
+            self._fresh_fundamentals()
             for statement, period_type, method, freq in calls:
                 table = self._ask(symbol, lambda t: getattr(t, method)(freq=freq, pretty=False))
                 rows.append(statement_rows(symbol, statement, period_type, table, plan.currency, releases, plan.shares_per_listing_unit))

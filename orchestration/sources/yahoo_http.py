@@ -168,14 +168,14 @@ class YahooSession(curl_requests.Session):
     def __init__(
         self,
         limiter: RateLimiter,
-        budget: RequestBudget,
+        budget: RequestBudget | None = None,
         breaker: CircuitBreaker | None = None,
         impersonate: str = "chrome",
         **kwargs,
     ):
         super().__init__(impersonate=impersonate, **kwargs)
         self.limiter = limiter
-        self.budget = budget
+        self.budget = budget or RequestBudget(10**9)
         self.breaker = breaker or CircuitBreaker()
         self.requests: Counter = Counter()  # endpoint -> HTTP requests sent
         self.statuses: Counter = Counter()  # (endpoint, status) -> answers
@@ -214,8 +214,8 @@ class YahooSession(curl_requests.Session):
             raise YahooRateLimited(endpoint, url, _retry_after(response.headers.get("retry-after")))
         if status >= 500:
             raise YahooUnavailable(endpoint, url, status, _yahoo_description(response))
-        if endpoint not in DATA_ENDPOINTS and endpoint != "getcrumb":
-            return  # cookie and consent pages: yfinance reads them as it wants
+        if endpoint not in DATA_ENDPOINTS:
+            return  # cookie, consent and crumb: yfinance reads them as it wants
         if status == 401:
             path = urlsplit(url).path
             second = self._last_401 == path
@@ -224,8 +224,6 @@ class YahooSession(curl_requests.Session):
                 raise YahooUnavailable(endpoint, url, status, "401 twice in a row (crumb not accepted)")
             return  # the first one: yfinance renews its crumb and asks again
         self._last_401 = None
-        if endpoint == "getcrumb":
-            return
         if status in (400, 404):
             raise YahooNotFound(endpoint, url, status, _yahoo_description(response))
         text = response.content[:400].decode("utf-8", "replace")

@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 from curl_cffi.requests.exceptions import Timeout
 from curl_cffi.requests.models import Headers, Response
 
-from orchestration.sources.retry import RequestBudget
 from orchestration.sources.yahoo_http import RateLimiter, YahooSession, endpoint_of, symbol_of
 
 RECORDED_DIR = Path(os.environ.get("YAHOO_RECORDED_DIR", Path(__file__).resolve().parents[3] / "shared" / "yahoo-recorded"))
@@ -101,8 +100,8 @@ def _json(url: str, payload: dict, status: int = 200) -> Response:
 class ReplaySession(YahooSession):
     """YahooSession answering from recordings, built payloads and scripted faults."""
 
-    def __init__(self, limiter: RateLimiter | None = None, budget: RequestBudget | None = None, **kwargs):
-        super().__init__(limiter or RateLimiter(0), budget or RequestBudget(10**9), **kwargs)
+    def __init__(self, limiter: RateLimiter | None = None, **kwargs):
+        super().__init__(limiter or RateLimiter(0), **kwargs)
         self.charts: dict[str, dict] = {}  # symbol -> built chart result
         self.timeseries: dict[str, dict[str, list[dict]]] = defaultdict(dict)  # symbol -> type -> points
         self.summaries: dict[str, dict] = {}  # symbol -> module -> payload
@@ -167,6 +166,9 @@ class ReplaySession(YahooSession):
                  "reportedValue": {"raw": value, "fmt": str(value)}}
                 for end, value in sorted(points.items())
             ]  # fmt: skip
+            self.timeseries[symbol][f"{freq}{item}:timestamps"] = [  # midnight UTC of each asOfDate, as Yahoo sends
+                int(datetime.combine(date.fromisoformat(end), time(0), timezone.utc).timestamp()) for end in sorted(points)
+            ]
 
     def add_summary(self, symbol: str, **modules: dict) -> None:
         self.summaries.setdefault(symbol, {}).update(modules)
@@ -266,7 +268,7 @@ class ReplaySession(YahooSession):
         if symbol in self.timeseries:
             known = self.timeseries[symbol]
             result = [
-                {"meta": {"symbol": [symbol], "type": [t]}, "timestamp": [0] * len(known[t]), t: known[t]}
+                {"meta": {"symbol": [symbol], "type": [t]}, "timestamp": known[f"{t}:timestamps"], t: known[t]}
                 if t in known else {"meta": {"symbol": [symbol], "type": [t]}}
                 for t in types
             ]
@@ -300,6 +302,7 @@ class ReplaySession(YahooSession):
             if name.exists():
                 results += json.loads(name.read_text())["response"]["bodyJson"]["quoteResponse"]["result"]
             elif symbol in self.summaries:
-                price = self.summaries[symbol].get("price", {})
-                results.append({"symbol": symbol, "currency": price.get("currency"), "quoteType": "EQUITY"})
+                known = self.summaries[symbol]
+                results.append({"symbol": symbol, "quoteType": "EQUITY", **known.get("quoteType", {}),
+                                "currency": known.get("summaryDetail", {}).get("currency")})  # fmt: skip
         return _json(url, {"quoteResponse": {"result": results, "error": None}})

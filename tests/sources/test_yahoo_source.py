@@ -1,29 +1,34 @@
-"""The yahoo source against a fake Yahoo behind the real yfinance code (tests/fakes/yahoo.py).
+"""The yahoo source against Yahoo at the HTTP layer (tests/fakes/yahoo_http.py): yfinance 1.7's own
+code runs above a replay session that serves payloads in Yahoo's formats and scripted faults.
 
-Source-level tests check what comes back; asset-level tests run the real raw assets into a real
-DuckDB file and assert the rows there afterwards.
+Source-level tests check what comes back and how many HTTP requests it took; asset-level tests run
+the real raw assets into a real DuckDB file and assert the rows there afterwards.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import dagster as dg
 import pandas as pd
 import pytest
-import yfinance
-from orchestration.defs.resources import WarehouseResource
 
+import orchestration.sources.yahoo as yahoo_module
 from orchestration.defs.ingest import raw_company_profiles, raw_financial_statements, raw_prices, raw_universe
-from orchestration.defs.resources import MarketDataResource
+from orchestration.defs.resources import MarketDataResource, WarehouseResource
 from orchestration.normalize.prices import SOURCE_COLUMNS, coerce_price_types
 from orchestration.normalize.statements import coerce_statement_types
-from orchestration.sources import Instrument, SampleSource, YahooSettings, YahooSource
+from orchestration.sources import Instrument, SampleSource, StatementPlan, YahooSettings, YahooSource
+from orchestration.sources.yahoo_http import CircuitBreaker, RateLimiter
 from tests.conftest import FIXTURE_UNIVERSE, query
-from tests.fakes.yahoo import RATE_LIMITED, FakeMarket, FakeYfinance, earnings_frame, statement_frame
+from tests.fakes.yahoo_http import ReplaySession, fresh_yfinance
 
 NY, HK = "America/New_York", "Asia/Hong_Kong"
-ACME, DRGN = Instrument("ACME", "USD", "raw"), Instrument("DRGN", "USD", "raw")
+ACME = Instrument("ACME", "USD", "raw", "XNYS", NY)
+DRGN = Instrument("DRGN", "USD", "raw", "XNYS", NY)
+HK9999 = Instrument("9999.HK", "HKD", "raw", "XHKG", HK)
+GSPC = Instrument("^GSPC", "index_points", "index", "XNYS", NY)
+AFTER_CLOSE = datetime(2025, 1, 31, 23, 0, tzinfo=timezone.utc)
 
 
 def bars(*closes, start_day=6):
@@ -32,174 +37,216 @@ def bars(*closes, start_day=6):
 
 
 @pytest.fixture
-def market(monkeypatch) -> FakeMarket:
-    """A fake Yahoo with three days of bars for every symbol of the fixture universe."""
-    market = FakeMarket()
-    market.add_bars("ACME", NY, bars(100.0, 101.0, 102.0))
-    market.add_bars("DRGN", NY, bars(80.0, 81.0, 82.0))
-    market.add_bars("9999.HK", HK, bars(78.0, 79.0, 80.0))
-    market.add_bars("^GSPC", NY, bars(5900.0, 5910.0, 5920.0))
-    market.add_bars("^HSI", HK, bars(19000.0, 19100.0, 19200.0))
-    market.add_bars("USDHKD=X", "Europe/London", [(d, c, c, c, c, c, 0) for d, *_ in bars(7.79, 7.80, 7.81) for c in [float(_[3])]])
-    market.add_bars("CNY=X", "Europe/London", [(d, c, c, c, c, c, 0) for d, *_ in bars(7.30, 7.31, 7.32) for c in [float(_[3])]])
-    # The source's own Ticker calls and yfinance's download() both meet the fake at the network edge.
-    client = FakeYfinance(market, monkeypatch)
-    monkeypatch.setattr(yfinance, "Ticker", client.Ticker)
-    market.client = client
-    return market
+def yahoo_http() -> ReplaySession:
+    """Yahoo with three January 2025 days of bars for every symbol of the fixture universe."""
+    fresh_yfinance()
+    session = ReplaySession()
+    session.add_chart("ACME", NY, bars(100.0, 101.0, 102.0))
+    session.add_chart("DRGN", NY, bars(80.0, 81.0, 82.0))
+    session.add_chart("9999.HK", HK, bars(78.0, 79.0, 80.0), currency="HKD")
+    session.add_chart("^GSPC", NY, bars(5900.0, 5910.0, 5920.0), instrument_type="INDEX")
+    session.add_chart("^HSI", HK, bars(19000.0, 19100.0, 19200.0), currency="HKD", instrument_type="INDEX")
+    session.add_chart("USDHKD=X", "Europe/London", [(d, c, c, c, c, c, 0) for d, *_, c, _a, _v in bars(7.79, 7.80, 7.81)],
+                      currency="HKD", instrument_type="CURRENCY")  # fmt: skip
+    session.add_chart("CNY=X", "Europe/London", [(d, c, c, c, c, c, 0) for d, *_, c, _a, _v in bars(7.30, 7.31, 7.32)],
+                      currency="CNY", instrument_type="CURRENCY")  # fmt: skip
+    return session
 
 
-def source(market: FakeMarket, **settings) -> YahooSource:
-    return YahooSource(YahooSettings(**settings), client=market.client, sleep=lambda seconds: None)
+def source(session: ReplaySession, now: datetime = AFTER_CLOSE, **settings) -> YahooSource:
+    return YahooSource(YahooSettings(**settings), session=session, sleep=lambda seconds: None, now=lambda: now)
+
+
+def data_requests(fetched) -> dict:
+    """HTTP requests by endpoint, without the once-per-process cookie and crumb."""
+    return without_session_setup(fetched.requests_by_endpoint)
+
+
+def without_session_setup(requests: dict) -> dict:
+    return {k: v for k, v in requests.items() if k not in ("cookie", "getcrumb")}
 
 
 # ------------------------------------------------------------------ prices, source level
 
 
-def test_prices_keep_the_traded_and_adjusted_close_in_exchange_local_dates(market):
-    fetched = source(market).fetch_prices([ACME, Instrument("9999.HK", "HKD", "raw")], {})
+def test_prices_keep_the_traded_and_adjusted_close_in_exchange_local_dates(yahoo_http):
+    fetched = source(yahoo_http).fetch_prices([ACME, HK9999], {})
     acme = fetched.frame[fetched.frame["symbol"] == "ACME"].set_index("date")
     assert acme.loc[date(2025, 1, 6), ["close", "adj_close", "currency", "price_basis"]].tolist() == [100.0, 99.0, "USD", "raw"]
     hk = fetched.frame[fetched.frame["symbol"] == "9999.HK"]
     assert sorted(hk["date"]) == [date(2025, 1, 6), date(2025, 1, 7), date(2025, 1, 8)]  # HK dates, not shifted to UTC
-    assert fetched.failures == {} and fetched.requests == 2
+    # a fresh process: one cookie and one crumb request, then one chart request per symbol
+    assert fetched.failures == {} and fetched.requests_by_endpoint == {"cookie": 1, "getcrumb": 1, "chart": 2}
 
 
-def test_a_ticker_that_does_not_exist_fails_alone(market):
-    fetched = source(market).fetch_prices([ACME, Instrument("NOPE", "USD", "raw"), DRGN], {})
+def test_a_ticker_that_does_not_exist_fails_alone_in_one_request(yahoo_http):
+    fetched = source(yahoo_http).fetch_prices([ACME, Instrument("NOPE", "USD", "raw", "XNYS", NY), DRGN], {})
     assert set(fetched.frame["symbol"]) == {"ACME", "DRGN"}
-    assert list(fetched.failures) == ["NOPE"] and "no price data found" in fetched.failures["NOPE"]
-    assert fetched.requests == 3  # not retried: a missing symbol is not a transient failure
+    assert list(fetched.failures) == ["NOPE"] and "No data found, symbol may be delisted" in fetched.failures["NOPE"]
+    assert data_requests(fetched) == {"chart": 3}  # not retried, no re-authentication
 
 
-def test_an_empty_frame_is_no_data_not_a_failure(market):
-    market.add_bars("ACME", NY, [("2025-01-06", 0.0, 0.0, 0.0, 0.0, 0.0, 0)])  # yfinance drops all-zero rows
-    fetched = source(market).fetch_prices([ACME, DRGN], {})
-    assert set(fetched.frame["symbol"]) == {"DRGN"} and fetched.failures == {}
-
-
-def test_rate_limited_twice_then_served(market):
-    market.fail("ACME", "history", RATE_LIMITED(), RATE_LIMITED())
-    yahoo = source(market, base_delay_seconds=2.0)
+@pytest.mark.parametrize("fault", ["429", "500", "503", "html", "truncated", "timeout"])
+def test_a_transient_fault_is_asked_again_with_a_fresh_ticker(yahoo_http, fault):
+    yahoo_http.fail("chart", "ACME", fault)
+    yahoo = source(yahoo_http)
     fetched = yahoo.fetch_prices([ACME, DRGN], {})
-    assert set(fetched.frame["symbol"]) == {"ACME", "DRGN"} and fetched.failures == {}
-    assert fetched.requests == 2 + 1 + 1  # the batch, then ACME alone twice
+    assert fetched.failures == {} and fetched.frame.groupby("symbol").size().to_dict() == {"ACME": 3, "DRGN": 3}
+    assert data_requests(fetched) == {"chart": 3}
+    assert len(yahoo.retry.slept) == 1 and 0 <= yahoo.retry.slept[0] <= 60  # backoff in minutes, jittered
+
+
+def test_retry_after_is_honoured_and_backoff_grows(yahoo_http):
+    yahoo_http.fail("chart", "ACME", "429-retry-after", "429")
+    yahoo = source(yahoo_http, breaker_threshold=5)
+    fetched = yahoo.fetch_prices([ACME], {})
+    assert fetched.failures == {}
     first, second = yahoo.retry.slept
-    assert 0 <= first <= 2.0 and 0 <= second <= 4.0  # full jitter under base x 2^attempt
+    assert first >= 120  # Yahoo said Retry-After: 120
+    assert 0 <= second <= 120  # the second wait: jittered under 60 x 2
 
 
-def test_a_network_error_halfway_through_a_batch_retries_only_the_failed_symbols(market):
-    market.fail("DRGN", "history", ConnectionError("connection reset by peer"))
-    market.fail("^GSPC", "history", TimeoutError("read timed out"))
-    instruments = [ACME, DRGN, Instrument("^GSPC", "index_points", "index"), Instrument("9999.HK", "HKD", "raw")]
-    fetched = source(market).fetch_prices(instruments, {})
-    assert fetched.frame.groupby("symbol").size().to_dict() == {"9999.HK": 3, "ACME": 3, "DRGN": 3, "^GSPC": 3}
-    assert fetched.failures == {} and fetched.requests == 4 + 2
+def test_a_first_invalid_crumb_is_renewed_by_yfinance_a_second_is_transient(yahoo_http):
+    yahoo_http.fail("chart", "ACME", "401")
+    fetched = source(yahoo_http).fetch_prices([ACME], {})
+    assert fetched.failures == {} and len(fetched.frame) == 3
+    assert fetched.requests_by_endpoint["getcrumb"] == 2  # yfinance asked for a new crumb, then the chart again
+    fresh_yfinance()
+    yahoo_http.fail("chart", "DRGN", "401", "401")
+    yahoo = source(yahoo_http)
+    fetched = yahoo.fetch_prices([DRGN], {})
+    assert fetched.failures == {} and len(fetched.frame) == 3 and len(yahoo.retry.slept) == 1
 
 
-def test_rate_limited_forever_exhausts_the_budget_with_a_clear_error(market):
-    market.fail("ACME", "history", *[RATE_LIMITED() for _ in range(10)])
-    fetched = source(market, request_budget=4, batch_size=1).fetch_prices([DRGN, ACME, Instrument("9999.HK", "HKD", "raw")], {})
-    assert set(fetched.frame["symbol"]) == {"DRGN"}  # what was fetched before the budget ran out is kept
-    assert fetched.failures["ACME"] == fetched.failures["9999.HK"] == "request budget of 4 per run exhausted (4 used)"
+def test_a_sustained_429_opens_the_breaker_and_defers_the_rest(yahoo_http):
+    yahoo_http.fail("chart", None, *["429"] * 20)
+    instruments = [ACME, DRGN, HK9999, GSPC]
+    fetched = source(yahoo_http, breaker_threshold=3).fetch_prices(instruments, {})
+    assert fetched.frame.empty and fetched.failures == {}
+    assert list(fetched.deferred) == ["ACME", "DRGN", "9999.HK", "^GSPC"]
+    assert "429 3 times in a row" in fetched.deferred["ACME"]
+    assert data_requests(fetched) == {"chart": 3}  # and not one more once it opened
 
 
-def test_gives_up_after_max_attempts(market):
-    market.fail("ACME", "history", *[RATE_LIMITED() for _ in range(10)])
-    fetched = source(market, max_attempts=3).fetch_prices([ACME], {})
-    assert fetched.failures["ACME"].startswith("gave up after 3 attempts: YFRateLimitError")
+def test_the_budget_counts_true_http_requests_and_defers_the_rest(yahoo_http):
+    fetched = source(yahoo_http, request_budget=4).fetch_prices([ACME, DRGN, HK9999], {})
+    # cookie, crumb, ACME, DRGN: then the budget is spent
+    assert set(fetched.frame["symbol"]) == {"ACME", "DRGN"}
+    assert fetched.deferred == {"9999.HK": "request budget of 4 HTTP requests exhausted (4 used)"}
 
 
-def test_nan_rows_and_duplicated_dates(market):
-    market.add_bars(
-        "ACME",
-        NY,
-        [("2025-01-06", 100.0, 101.0, 99.0, 100.0, 99.0, 1000), ("2025-01-07", 101.0, 102.0, 100.0, float("nan"), 100.0, 1000),
-         ("2025-01-08", float("nan"), float("nan"), float("nan"), float("nan"), float("nan"), 0),
-         ("2025-01-09", 102.0, 103.0, 101.0, 102.0, 101.0, 1000), ("2025-01-09", 102.0, 104.0, 101.0, 103.5, 102.0, 1000)],
-    )  # fmt: skip
-    from orchestration.normalize import validate_prices
+def test_gives_up_after_max_attempts(yahoo_http):
+    yahoo_http.fail("chart", "ACME", "500", "500", "500")
+    yahoo = source(yahoo_http, max_attempts=3)
+    fetched = yahoo.fetch_prices([ACME, DRGN], {})
+    assert fetched.failures["ACME"].startswith("gave up after 3 attempts: chart HTTP 500")
+    assert set(fetched.frame["symbol"]) == {"DRGN"}
 
-    fetched = source(market).fetch_prices([ACME, DRGN], {})
-    validated = validate_prices(fetched.frame, date(2025, 1, 31), {"ACME": "USD", "DRGN": "USD"})
-    acme = validated.rows[validated.rows["symbol"] == "ACME"]
-    # 2025-01-09 twice with different closes: no rule says which is right, both are held back
-    assert acme[["date", "close"]].values.tolist() == [[date(2025, 1, 6), 100.0]]
-    assert sorted(validated.rejected["reason"]) == ["conflicting_duplicate", "conflicting_duplicate", "missing_close"]
-    # DRGN shares the batch: yfinance repeats the duplicated date for it too, but identically - no rejects
-    assert set(validated.rejected["symbol"]) == {"ACME"}
+
+def test_the_bar_of_a_session_that_has_not_closed_is_not_stored(yahoo_http):
+    # 2025-01-08 15:00 New York: that day's session is still open (it closes at 16:00)
+    during = datetime(2025, 1, 8, 20, 0, tzinfo=timezone.utc)
+    fetched = source(yahoo_http, now=during).fetch_prices([ACME, HK9999], {})
+    assert sorted(fetched.frame[fetched.frame["symbol"] == "ACME"]["date"]) == [date(2025, 1, 6), date(2025, 1, 7)]
+    # Hong Kong closed at 16:00 local (08:00 UTC): its 2025-01-08 bar is final
+    assert max(fetched.frame[fetched.frame["symbol"] == "9999.HK"]["date"]) == date(2025, 1, 8)
+
+
+def test_a_split_inside_the_overlap_fetches_the_whole_history_again(yahoo_http):
+    yahoo_http.add_chart("ACME", NY, bars(100.0, 101.0, 25.5, 26.0), splits={"2025-01-08": (4, 1)})
+    fetched = source(yahoo_http).fetch_prices([ACME], {"ACME": date(2025, 1, 7)})
+    assert [params.get("period1") for _, params in yahoo_http.chart_params][-1] in (None, "0", 0) or \
+        int(yahoo_http.chart_params[-1][1]["period1"]) < int(yahoo_http.chart_params[0][1]["period1"])  # fmt: skip
+    assert len(fetched.frame) == 4  # from the first day, not from the overlap
+    assert "split 2025-01-08 4 inside the overlap" in fetched.warnings[0]
+
+
+def test_an_incremental_fetch_without_events_asks_from_its_start(yahoo_http):
+    fetched = source(yahoo_http).fetch_prices([ACME], {"ACME": date(2025, 1, 7)})
+    assert sorted(fetched.frame["date"]) == [date(2025, 1, 7), date(2025, 1, 8)]
+    assert data_requests(fetched) == {"chart": 1}
 
 
 # ------------------------------------------------------------------ statements and profiles, source level
 
 
-def seed_fundamentals(market: FakeMarket) -> None:
-    market.infos["ACME"] = {"longName": "Acme Corporation", "exchange": "NMS", "currency": "USD",
-                            "financialCurrency": "USD", "sector": "Technology", "sharesOutstanding": 1_000_000_000,
-                            "marketCap": 102_000_000_000, "trailingPE": 30.5}  # fmt: skip
+def seed_fundamentals(session: ReplaySession) -> None:
     quarters = ["2024-03-31", "2024-06-30", "2024-09-30", "2024-12-31"]
-    market.statements[("ACME", "get_income_stmt", "quarterly")] = statement_frame(
-        {"TotalRevenue": dict(zip(quarters, [500e6, 520e6, 540e6, 560e6])), "DilutedEPS": dict(zip(quarters, [0.1, 0.2, 0.3, 0.4]))}
-    )
-    market.statements[("ACME", "get_balance_sheet", "quarterly")] = statement_frame(
-        {"OrdinarySharesNumber": {"2024-12-31": 1_000_000_000}, "TotalDebt": {"2024-12-31": 5e9}}
-    )
-    market.statements[("ACME", "get_cash_flow", "yearly")] = statement_frame({"CapitalExpenditure": {"2024-09-30": -1.2345e9}})
-    market.infos["DRGN"] = {"longName": "Dragon Holdings", "currency": "USD", "financialCurrency": "CNY"}
-    market.statements[("DRGN", "get_income_stmt", "yearly")] = statement_frame({"TotalRevenue": {"2024-03-31": 1.02e12}})
-    market.earnings["ACME"] = earnings_frame(
-        [("2025-04-30 16:00", 0.45, None), ("2025-01-30 16:00", 0.38, 0.4), ("2024-10-31 08:00", 0.3, 0.3),
-         ("2024-07-31 16:00", 0.2, 0.2), ("2024-05-01 16:00", 0.1, 0.1)]
-    )  # fmt: skip
+    session.add_timeseries("ACME", "quarterly", {"TotalRevenue": dict(zip(quarters, [500e6, 520e6, 540e6, 560e6])),
+                                                 "DilutedEPS": dict(zip(quarters, [0.1, 0.2, 0.3, 0.4])),
+                                                 "OrdinarySharesNumber": {"2024-12-31": 1_000_000_000}}, "USD")  # fmt: skip
+    session.add_timeseries("ACME", "annual", {"CapitalExpenditure": {"2024-09-30": -1.2345e9}}, "USD")
+    # the calendar as of early February 2025: the next release, 2025-04-30 (epoch seconds, UTC)
+    session.add_summary("ACME", calendarEvents={"earnings": {"earningsDate": [1746014400]}},
+                        quoteType={"longName": "Acme Corporation", "exchange": "NMS"},
+                        summaryDetail={"currency": "USD", "marketCap": 102_000_000_000},
+                        assetProfile={"sector": "Technology", "industry": "Software", "country": "United States"},
+                        financialData={"financialCurrency": "USD"},
+                        defaultKeyStatistics={"sharesOutstanding": 1_000_000_000})  # fmt: skip
+    session.add_timeseries("DRGN", "annual", {"TotalRevenue": {"2024-03-31": 1.02e12}}, "CNY")
+    session.add_timeseries("DRGN", "quarterly", {"DilutedEPS": {"2024-12-31": 12.5},
+                                                 "DilutedAverageShares": {"2024-12-31": 2.4e9}}, "USD")  # fmt: skip
+    session.add_summary("DRGN", calendarEvents={"earnings": {"earningsDate": []}},
+                        quoteType={"longName": "Dragon Holdings"}, summaryDetail={"currency": "USD"},
+                        financialData={"financialCurrency": "CNY"})  # fmt: skip
 
 
-def test_statements_are_long_rows_with_publication_dates(market):
-    seed_fundamentals(market)
-    fetched = source(market).fetch_statements(["ACME"])
+def test_statements_are_long_rows_with_publication_dates(yahoo_http):
+    seed_fundamentals(yahoo_http)
+    plan = StatementPlan("ACME", "USD", releases=(date(2024, 10, 31), date(2025, 1, 30)))
+    fetched = source(yahoo_http, now=datetime(2025, 2, 10, tzinfo=timezone.utc)).fetch_statements([plan])
     rows = fetched.frame.set_index(["line_item", "period_end"])
     revenue = rows.loc[("TotalRevenue", date(2024, 12, 31))]
     assert (revenue["statement"], revenue["period_type"], revenue["value"], revenue["currency"], revenue["unit"]) == (
         "income", "quarterly", 560e6, "USD", "amount")  # fmt: skip
-    # released 2025-01-30 at 16:00 New York: after the close, so usable from the next day
-    assert revenue["filed_date"] == date(2025, 1, 31)
-    # released 2024-10-31 at 08:00, before the open: usable that day
+    assert revenue["filed_date"] == date(2025, 1, 30)  # the first known release after the quarter
     assert rows.loc[("TotalRevenue", date(2024, 9, 30)), "filed_date"] == date(2024, 10, 31)
+    assert rows.loc[("TotalRevenue", date(2024, 6, 30)), "filed_date"] is None  # no release known: dbt's lag
     assert rows.loc[("DilutedEPS", date(2024, 12, 31)), "unit"] == "per_share"
-    shares = rows.loc[("OrdinarySharesNumber", date(2024, 12, 31))]
-    assert (shares["unit"], shares["currency"], shares["statement"]) == ("shares", None, "balance")
     capex = rows.loc[("CapitalExpenditure", date(2024, 9, 30))]
-    assert (capex["period_type"], capex["filed_date"]) == ("annual", None)  # annual: the lag applies in dbt
-    assert fetched.next_update == {"ACME": date(2025, 4, 30)} and fetched.last_update == {"ACME": date(2025, 1, 31)}
-    assert fetched.requests == 1 + 1 + 6  # info, earnings dates, six statements
+    assert (capex["period_type"], capex["filed_date"]) == ("annual", None)
+    assert fetched.next_update == {"ACME": date(2025, 4, 30)} and fetched.last_update == {"ACME": date(2025, 1, 30)}
+    assert data_requests(fetched) == {"quoteSummary": 1, "fundamentals-timeseries": 6}
 
 
-def test_info_with_missing_keys_gives_nulls_and_a_warning(market):
-    market.infos["ACME"] = {"shortName": "ACME CORP", "currency": "USD", "marketCap": 1e11}  # longName, sector... gone
-    fetched = source(market).fetch_profiles(["ACME"], date(2025, 1, 10))
+def test_an_ads_listing_reports_counts_in_ads_and_eps_per_ads(yahoo_http):
+    seed_fundamentals(yahoo_http)
+    fetched = source(yahoo_http).fetch_statements([StatementPlan("DRGN", "CNY", 8, annual=False)])
+    rows = fetched.frame.set_index("line_item")
+    assert (rows.loc["DilutedEPS", "unit"], rows.loc["DilutedEPS", "currency"]) == ("per_ads", "CNY")
+    assert rows.loc["DilutedAverageShares", "value"] == 2.4e9 * 8
+    assert data_requests(fetched) == {"quoteSummary": 1, "fundamentals-timeseries": 3}  # no annual statements
+
+
+def test_info_with_missing_keys_gives_nulls_and_a_warning(yahoo_http):
+    yahoo_http.add_summary("ACME", quoteType={"shortName": "ACME CORP"}, summaryDetail={"currency": "USD", "marketCap": 1e11})
+    fetched = source(yahoo_http).fetch_profiles(["ACME"], date(2025, 1, 10))
     row = fetched.frame.iloc[0]
     assert (row["name"], row["currency"], row["market_cap"]) == ("ACME CORP", "USD", 1e11)  # shortName stands in
     assert row["sector"] is None and row["shares_outstanding"] is None
     assert fetched.failures == {}
     assert "ACME: Ticker.info lacks exchange, financial_currency, sector" in fetched.warnings[0]
+    # Ticker.info: the quoteSummary modules, the v7 quote, and a fundamentals request (trailing PEG)
+    assert data_requests(fetched) == {"quoteSummary": 1, "quote": 1, "fundamentals-timeseries": 1}
 
 
-def test_a_symbol_without_a_profile_is_a_failure(market):
-    fetched = source(market).fetch_profiles(["NOPE"], date(2025, 1, 10))
-    assert fetched.frame.empty and fetched.failures == {"NOPE": "Yahoo returned no profile (unknown symbol?)"}
+def test_a_symbol_without_a_profile_is_a_failure(yahoo_http):
+    fetched = source(yahoo_http).fetch_profiles(["NOPE"], date(2025, 1, 10))
+    assert fetched.frame.empty and "Quote not found for symbol: NOPE" in fetched.failures["NOPE"]
 
 
-# ------------------------------------------------------------------ contract: yahoo and a replay of its recording
+# ------------------------------------------------------------------ the landing zone replays identically
 
 
-def test_a_recorded_yahoo_run_replays_identically_through_the_sample_source(market, tmp_path):
-    seed_fundamentals(market)
-    instruments = [ACME, DRGN, Instrument("9999.HK", "HKD", "raw"), Instrument("USDHKD=X", "HKD_per_USD", "fx")]
-    yahoo = source(market, record_dir=str(tmp_path / "recorded"))
+def test_a_landed_yahoo_run_replays_identically_through_the_sample_source(yahoo_http, tmp_path):
+    seed_fundamentals(yahoo_http)
+    instruments = [ACME, DRGN, HK9999, Instrument("USDHKD=X", "HKD_per_USD", "fx", "24/5", "Europe/London")]
+    yahoo = source(yahoo_http, record_dir=str(tmp_path / "landing"))
     live_prices = yahoo.fetch_prices(instruments, {}).frame
-    live_statements = yahoo.fetch_statements(["ACME"]).frame
+    live_statements = yahoo.fetch_statements([StatementPlan("ACME", "USD")]).frame
     live_profiles = yahoo.fetch_profiles(["ACME"], date(2025, 1, 10)).frame
 
-    replay = SampleSource(tmp_path / "recorded")
+    replay = SampleSource(tmp_path / "landing")
     order = ["symbol", "date"]
     replayed = coerce_price_types(replay.fetch_prices(instruments, {}).frame)[SOURCE_COLUMNS]  # the file's text, parsed
     pd.testing.assert_frame_equal(
@@ -209,19 +256,54 @@ def test_a_recorded_yahoo_run_replays_identically_through_the_sample_source(mark
     keys = ["line_item", "period_type", "period_end"]
     pd.testing.assert_frame_equal(
         live_statements.sort_values(keys, ignore_index=True),
-        coerce_statement_types(replay.fetch_statements(["ACME"]).frame)[live_statements.columns].sort_values(keys, ignore_index=True),
+        coerce_statement_types(replay.fetch_statements([StatementPlan("ACME", "USD")]).frame)[live_statements.columns]
+        .sort_values(keys, ignore_index=True),
     )
     replayed_profiles = replay.fetch_profiles(["ACME"], date(2025, 1, 10)).frame
     assert replayed_profiles.iloc[0]["name"] == live_profiles.iloc[0]["name"] == "Acme Corporation"
-    assert float(replayed_profiles.iloc[0]["market_cap"]) == live_profiles.iloc[0]["market_cap"]
+
+
+# ------------------------------------------------------------------ the rate limiter
+
+
+def test_the_rate_limiter_spaces_requests_evenly():
+    clock = [0.0]
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        clock[0] += seconds
+
+    limiter = RateLimiter(per_hour=1_800, clock=lambda: clock[0], sleep=sleep)  # one every 2 s
+    for _ in range(4):
+        limiter.wait()
+    assert waits == [2.0, 2.0, 2.0] and clock[0] == 6.0
+
+
+def test_the_breaker_resets_on_any_other_answer():
+    breaker = CircuitBreaker(threshold=3)
+    for status in (429, 429, 200, 429, 429):
+        breaker.record(status)
+    assert not breaker.open
+    breaker.record(429)
+    assert breaker.open
 
 
 # ------------------------------------------------------------------ asset level: rows in DuckDB afterwards
 
 
+@pytest.fixture
+def wired(yahoo_http, monkeypatch, tmp_path):
+    """The raw assets' yahoo source gets the replay session (the source sets its budget and breaker)."""
+    monkeypatch.setattr(yahoo_module, "YahooSession", lambda limiter: yahoo_http)
+    monkeypatch.setenv("VALUATION_RECORD_DIR", str(tmp_path / "landing"))
+    return yahoo_http
+
+
 def run_raw(warehouse, monkeypatch, as_of="2025-01-31", **resource):
     monkeypatch.setenv("VALUATION_UNIVERSE", str(FIXTURE_UNIVERSE))
     monkeypatch.setenv("VALUATION_AS_OF", as_of)
+    monkeypatch.setattr(yahoo_module, "datetime", _FrozenDatetime.at(as_of))
     result = dg.materialize(
         [raw_universe, raw_prices, raw_company_profiles, raw_financial_statements],
         resources={
@@ -231,6 +313,20 @@ def run_raw(warehouse, monkeypatch, as_of="2025-01-31", **resource):
     )
     assert result.success
     return result
+
+
+class _FrozenDatetime(datetime):
+    """The source's clock at the end of the run's as-of day (after every close)."""
+
+    moment: datetime
+
+    @classmethod
+    def at(cls, as_of: str):
+        return type("Frozen", (cls,), {"moment": datetime.fromisoformat(as_of).replace(hour=23, tzinfo=timezone.utc)})
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls.moment
 
 
 def metadata(result, key, name):
@@ -245,76 +341,96 @@ def check_passed(result, key):
     return next(e.passed for e in result.get_asset_check_evaluations() if e.asset_key.path == key)
 
 
-def test_a_watermark_run_fetches_only_the_overlap_window(market, tmp_path, monkeypatch):
+def test_a_watermark_run_fetches_only_the_overlap_window(wired, tmp_path, monkeypatch):
     warehouse = tmp_path / "w.duckdb"
     run_raw(warehouse, monkeypatch)
-    assert {start for _, start in market.history_starts} == {None}  # first run: full history
-    market.history_starts.clear()
-    market.add_bars("ACME", NY, bars(100.0, 101.0, 102.5, 103.0))  # a new day, and 2025-01-08 corrected
+    assert {params.get("range") for _, params in wired.chart_params} == {None}
+    wired.chart_params.clear()
+    wired.add_chart("ACME", NY, bars(100.0, 101.0, 102.5, 103.0))  # a new day, and 2025-01-08 corrected
     second = run_raw(warehouse, monkeypatch, price_overlap_days=5)
-    assert {start for _, start in market.history_starts} == {"2025-01-03"}  # 2025-01-08 - 5 days
+    acme_start = next(int(p["period1"]) for s, p in wired.chart_params if s == "ACME")
+    # 2025-01-08 - 5 days = 2025-01-03, midnight New York
+    assert datetime.fromtimestamp(acme_start, timezone.utc) == datetime(2025, 1, 3, 5, 0, tzinfo=timezone.utc)
     assert query(warehouse, "select date, close from raw.prices where symbol = 'ACME' order by date") == [
         (date(2025, 1, 6), 100.0), (date(2025, 1, 7), 101.0), (date(2025, 1, 8), 102.5), (date(2025, 1, 9), 103.0)]  # fmt: skip
     assert (metadata(second, ["raw", "prices"], "rows_inserted"), metadata(second, ["raw", "prices"], "rows_updated")) == (1, 1)
 
 
-def test_a_daily_run_makes_a_small_bounded_number_of_requests(market, tmp_path, monkeypatch):
-    seed_fundamentals(market)
+def test_a_daily_run_asks_only_for_what_can_have_changed(wired, tmp_path, monkeypatch):
+    seed_fundamentals(wired)
     warehouse = tmp_path / "w.duckdb"
     first = run_raw(warehouse, monkeypatch, as_of="2025-02-10")
-    # 7 price series, 3 listings' profiles, 2 companies' statements (8 requests each)
-    assert metadata(first, ["raw", "prices"], "requests") == 7
-    assert metadata(first, ["raw", "company_profiles"], "requests") == 3
-    assert metadata(first, ["raw", "financial_statements"], "requests") == 2 * 8
+    # first run: 7 price series; 3 listings' profiles (Ticker.info: 3 requests each, but 9999.HK's
+    # first one is a 404: Yahoo has no profile for it here); 2 companies' statements (a calendar and six statements each); one cookie and one crumb request in all
+    requests = {key: metadata(first, ["raw", key], "requests_by_endpoint") for key in
+                ("prices", "company_profiles", "financial_statements")}  # fmt: skip
+    assert sum(r.get("cookie", 0) for r in requests.values()) == sum(r.get("getcrumb", 0) for r in requests.values()) == 1
+    assert without_session_setup(requests["prices"]) == {"chart": 7}
+    assert without_session_setup(requests["company_profiles"]) == {"quoteSummary": 3, "quote": 2, "fundamentals-timeseries": 2}
+    assert without_session_setup(requests["financial_statements"]) == {"quoteSummary": 2, "fundamentals-timeseries": 12}
     daily = run_raw(warehouse, monkeypatch, as_of="2025-02-11")
     assert metadata(daily, ["raw", "prices"], "requests") == 7
-    # ACME's last release (2025-01-31) is 11 days back, past the grace; DRGN has none scheduled.
-    assert metadata(daily, ["raw", "financial_statements"], "requests") == 0
-    assert metadata(daily, ["raw", "financial_statements"], "symbols_not_due") == 2
-    # Once ACME's next earnings date (2025-04-30) has passed, its statements are due again.
+    # profiles are weekly: only 9999.HK, which failed yesterday, is asked again (one 404)
+    assert metadata(daily, ["raw", "company_profiles"], "requests") == 1
+    assert metadata(daily, ["raw", "financial_statements"], "requests") == 0  # nothing scheduled has passed
+    # ACME's next earnings date (2025-04-30) has passed: due, quarterly only (Q3 of a September year)
     after_earnings = run_raw(warehouse, monkeypatch, as_of="2025-05-01")
     assert metadata(after_earnings, ["raw", "financial_statements"], "symbols_due") == 1
+    assert metadata(after_earnings, ["raw", "financial_statements"], "requests_by_endpoint") == {
+        "quoteSummary": 1, "fundamentals-timeseries": 3}  # fmt: skip
+    # the release date that passed is the publication date of the quarter it followed
+    assert query(warehouse, "select symbol, last_release from raw.fetch_log where dataset = 'financial_statements' "
+                 "order by fetched_at desc limit 1") == [("ACME", date(2025, 4, 30))]  # fmt: skip
 
 
-def test_one_bad_symbol_loads_the_rest_and_fails_the_fetch_check(market, tmp_path, monkeypatch):
+def test_one_bad_symbol_loads_the_rest_and_fails_the_fetch_check(wired, tmp_path, monkeypatch):
     warehouse = tmp_path / "w.duckdb"
-    del market.bars["DRGN"]
+    del wired.charts["DRGN"]
     result = run_raw(warehouse, monkeypatch)
     assert query(warehouse, "select count(distinct symbol) from raw.prices") == [(6,)]
     assert not check_passed(result, ["raw", "prices"])
     log = query(warehouse, "select status, reason from raw.fetch_log where dataset = 'prices' and symbol = 'DRGN'")
-    assert log[0][0] == "failed" and "no price data found" in log[0][1]
+    assert log[0][0] == "failed" and "No data found, symbol may be delisted" in log[0][1]
     assert query(warehouse, "select count(*) from raw.fetch_log where dataset = 'prices' and status = 'ok'") == [(6,)]
 
 
-def test_budget_exhausted_loses_nothing_already_loaded(market, tmp_path, monkeypatch):
+def test_a_stopped_run_loses_nothing_and_the_next_starts_with_what_it_deferred(wired, tmp_path, monkeypatch):
     warehouse = tmp_path / "w.duckdb"
     run_raw(warehouse, monkeypatch)
     before = query(warehouse, "select symbol, date, close from raw.prices order by all")
-    for symbol in list(market.bars):
-        market.fail(symbol, "history", *[RATE_LIMITED() for _ in range(20)])
-    result = run_raw(warehouse, monkeypatch, request_budget=10)
+    wired.fail("chart", None, *["429"] * 3)
+    result = run_raw(warehouse, monkeypatch, breaker_threshold=3)
     assert query(warehouse, "select symbol, date, close from raw.prices order by all") == before
     assert not check_passed(result, ["raw", "prices"])
-    reasons = {r for (r,) in query(warehouse, "select distinct reason from raw.fetch_log where status = 'failed' and dataset = 'prices'")}
-    assert any("request budget of 10 per run exhausted" in r for r in reasons)
+    deferred = [s for (s,) in query(warehouse, "select symbol from raw.fetch_log where dataset = 'prices' "
+                                               "and status = 'deferred' order by symbol")]  # fmt: skip
+    assert len(deferred) == 7 and metadata(result, ["raw", "prices"], "symbols_deferred") == 7
+    # a run whose budget stops it after three symbols: the other four are deferred ...
+    budgeted = run_raw(warehouse, monkeypatch, request_budget=3)
+    deferred = metadata(budgeted, ["raw", "prices"], "deferred")
+    assert len(deferred) == 4
+    # ... and the next run asks for them first
+    wired.chart_params.clear()
+    run_raw(warehouse, monkeypatch)
+    assert set([symbol for symbol, _ in wired.chart_params][:4]) == set(deferred)
+    assert query(warehouse, "select symbol, date, close from raw.prices order by all") == before
 
 
-def test_a_renamed_statement_line_item_is_kept_as_reported(market, tmp_path, monkeypatch):
-    seed_fundamentals(market)
-    income = market.statements[("ACME", "get_income_stmt", "quarterly")]
-    market.statements[("ACME", "get_income_stmt", "quarterly")] = income.rename(index={"TotalRevenue": "OperatingRevenue"})
-    warehouse = tmp_path / "w.duckdb"
-    run_raw(warehouse, monkeypatch, as_of="2025-02-10")
-    rows = query(warehouse, "select distinct line_item from raw.financial_statements where symbol = 'ACME' order by 1")
-    assert ("OperatingRevenue",) in rows and ("TotalRevenue",) not in rows  # no crash; mapping decides in dbt
-
-
-def test_info_missing_keys_land_as_nulls(market, tmp_path, monkeypatch):
-    market.infos["ACME"] = {"shortName": "ACME CORP", "currency": "USD"}
+def test_a_profile_in_another_currency_is_rejected_with_its_reason(wired, tmp_path, monkeypatch):
+    seed_fundamentals(wired)
+    wired.add_summary("ACME", summaryDetail={"currency": "EUR"})
     warehouse = tmp_path / "w.duckdb"
     result = run_raw(warehouse, monkeypatch)
-    assert query(warehouse, "select name, currency, sector, market_cap from raw.company_profiles where symbol = 'ACME'") == [
-        ("ACME CORP", "USD", None, None)
+    assert query(warehouse, "select count(*) from raw.company_profiles where symbol = 'ACME'") == [(0,)]
+    assert query(warehouse, "select reason from raw.rejected_rows where dataset = 'company_profiles' and symbol = 'ACME'") == [
+        ("currency_mismatch",)
     ]
-    assert "Ticker.info lacks" in metadata(result, ["raw", "company_profiles"], "warnings")[0]
+    assert metadata(result, ["raw", "company_profiles"], "rows_rejected") == 1
+
+
+def test_what_yahoo_returned_lands_in_the_landing_folder(wired, tmp_path, monkeypatch):
+    run_raw(tmp_path / "w.duckdb", monkeypatch)
+    landed = sorted(p.parent.name for p in (tmp_path / "landing").rglob("*.csv"))
+    assert "prices" in landed
+    prices = pd.concat(pd.read_csv(p) for p in (tmp_path / "landing" / "prices").glob("*.csv"))
+    assert len(prices) == 7 * 3 and set(prices["source_id"]) == {"yahoo"}

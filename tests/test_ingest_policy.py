@@ -1,0 +1,43 @@
+"""When a live source is asked for what: hand-worked calendars, no Dagster."""
+
+from datetime import date
+
+from orchestration.ingest_policy import StatementsFetch, annual_due, deferred_first, profiles_due, statements_due
+
+
+def test_profiles_are_fetched_for_new_listings_and_then_weekly():
+    last = {"OLD": date(2025, 2, 3), "RECENT": date(2025, 2, 8)}
+    assert profiles_due(["NEW", "OLD", "RECENT"], last, date(2025, 2, 10), max_age_days=7) == ["NEW", "OLD"]
+
+
+def test_statements_are_due_after_a_scheduled_release_and_until_its_quarter_is_in():
+    as_of = date(2025, 2, 3)
+    fetches = {
+        # the release of 2025-01-30 was scheduled at the last fetch: due
+        "SCHEDULED": StatementsFetch(date(2025, 1, 20), date(2025, 1, 30), date(2024, 10, 31), date(2024, 9, 30)),
+        # fetched the day after the release, but the December quarter was not in yet: due again
+        "LATE": StatementsFetch(date(2025, 1, 31), date(2025, 4, 30), date(2025, 1, 30), date(2024, 9, 30)),
+        # the December quarter came with the fetch after the release: nothing more to ask
+        "IN": StatementsFetch(date(2025, 1, 31), date(2025, 4, 30), date(2025, 1, 30), date(2024, 12, 31)),
+        # the grace week after the release is over
+        "OVER": StatementsFetch(date(2025, 1, 20), date(2025, 4, 30), date(2025, 1, 10), date(2024, 9, 30)),
+    }
+    assert statements_due(["NEVER", *fetches], fetches, as_of, max_age_days=30) == ["NEVER", "SCHEDULED", "LATE"]
+    assert statements_due(["OVER"], fetches, date(2025, 2, 20), max_age_days=30) == ["OVER"]  # 31 days old
+
+
+def test_annual_statements_only_after_fiscal_year_results():
+    # September fiscal year (Apple): the release of 2024-10-31 follows the September quarter
+    after_year_end = StatementsFetch(date(2024, 10, 20), date(2024, 10, 31), None, None)
+    assert annual_due(after_year_end, date(2024, 11, 1), fiscal_year_end_month=9, max_age_days=30)
+    # the release of 2025-01-30 follows the December quarter: quarterly only
+    mid_year = StatementsFetch(date(2025, 1, 20), date(2025, 1, 30), None, None)
+    assert not annual_due(mid_year, date(2025, 1, 31), fiscal_year_end_month=9, max_age_days=30)
+    # a March fiscal year (Alibaba): results in May follow the March quarter
+    alibaba = StatementsFetch(date(2025, 5, 1), date(2025, 5, 15), None, None)
+    assert annual_due(alibaba, date(2025, 5, 16), fiscal_year_end_month=3, max_age_days=30)
+    assert annual_due(None, date(2025, 5, 16), fiscal_year_end_month=3, max_age_days=30)  # never fetched
+
+
+def test_deferred_symbols_come_first_in_their_order():
+    assert deferred_first(["A", "B", "C", "D"], {"D", "B"}) == ["B", "D", "A", "C"]
