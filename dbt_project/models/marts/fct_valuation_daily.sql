@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['symbol', 'date'],
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        post_hook="delete from {{ this }} where symbol not in (select symbol from {{ ref('dim_listing') }})",
-    )
-}}
+{{ incremental_mart(unique_key=['symbol', 'date'], retired_column='symbol', kept_in='dim_listing') }}
 
 -- depends_on: {{ ref('int_financial_metrics') }}
 
@@ -18,9 +10,10 @@
 -- today's split basis. A figure counts from the first session of the listing's own exchange that
 -- opens after its publication. Every amount is converted with the FX rate of the row's own date.
 --
--- Incremental: each run rebuilds, per symbol, every day from the earliest date that any of its
--- inputs changed since the last build (new or corrected prices, newly published fundamentals, FX
--- quotes, a changed listing), plus the last `valuation_rebuild_lookback_days` days. Every input is
+-- Incremental (macros/incremental_marts.sql): each run rebuilds, per symbol, every day from the
+-- earliest date that any of its inputs changed since the last build (new or corrected prices,
+-- newly published fundamentals, FX quotes, a changed listing), plus the last
+-- `valuation_rebuild_lookback_days` days. Every input is
 -- joined as of the row's date (nothing later), so rebuilding a date range alone gives the same
 -- rows as a full refresh. A listing removed from universe.yml leaves the mart (post_hook), as it
 -- would on a full refresh; its raw history stays.
@@ -35,41 +28,20 @@ listings as (
 
 ),
 
-{% if is_incremental() %}
+rebuild_from as (
 
-last_build as (
-
-    select max(built_at) as built_at from {{ this }}
-
-),
-
-changes as (
-
-    -- symbols never built, or whose listing configuration changed: their whole history
-    select listings.symbol, date '1900-01-01' as changed_from
-    from listings
-    where listings.symbol not in (select distinct symbol from {{ this }})
-    union all
-    select symbol, date '1900-01-01'
-    from {{ ref('stg_universe_listings') }}
-    where loaded_at > (select built_at from last_build)
-    union all
-    -- the overlap window
-    select symbol, max(date) - {{ var('valuation_rebuild_lookback_days') }}
-    from {{ this }}
-    group by symbol
-    union all
+    {% call rebuild_from('listings', 'date') %}
     -- prices loaded since the last build
     select symbol, min(trade_date)
     from {{ ref('stg_prices') }}
-    where loaded_at > (select built_at from last_build)
+    where loaded_at > {{ last_build_at() }}
     group by symbol
     union all
     -- fundamentals loaded since the last build, from the day they were published
     select listings.symbol, min(metrics.available_from)
     from {{ ref('int_financial_metrics') }} as metrics
     inner join listings on metrics.company_id = listings.company_id
-    where metrics.loaded_at > (select built_at from last_build)
+    where metrics.loaded_at > {{ last_build_at() }}
     group by listings.symbol
     union all
     -- FX quotes loaded since the last build touch every listing
@@ -78,21 +50,12 @@ changes as (
     cross join (
         select min(rate_date) as changed_from
         from {{ ref('int_fx_rates_daily') }}
-        where loaded_at > (select built_at from last_build)
+        where loaded_at > {{ last_build_at() }}
     ) as fx_changes
     where fx_changes.changed_from is not null
+    {% endcall %}
 
 ),
-
-rebuild_from as (
-
-    select symbol, min(changed_from) as rebuild_from
-    from changes
-    group by symbol
-
-),
-
-{% endif %}
 
 listing_prices as (
 
@@ -109,11 +72,9 @@ listing_prices as (
             as session_open_utc
     from {{ ref('stg_prices') }} as prices
     inner join listings on prices.symbol = listings.symbol
-    {% if is_incremental() %}
     inner join rebuild_from
         on prices.symbol = rebuild_from.symbol
         and prices.trade_date >= rebuild_from.rebuild_from
-    {% endif %}
 
 ),
 

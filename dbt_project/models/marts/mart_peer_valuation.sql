@@ -39,13 +39,7 @@ latest_valued as (
 
 members as (
 
-    select
-        groups.peer_group,
-        listings.company_id,
-        listings.symbol,
-        listings.is_primary
-    from {{ ref('bridge_company_peer_group') }} as groups
-    inner join {{ ref('dim_listing') }} as listings on groups.company_id = listings.company_id
+    {{ peer_group_listings() }}
 
 ),
 
@@ -71,11 +65,10 @@ member_rows as (
 
 company_rows as (
 
+    -- the listing with the most recent multiples
     select *
     from member_rows
-    qualify row_number() over (
-        partition by peer_group, company_id order by valuation_date desc nulls last, is_primary desc, symbol
-    ) = 1
+    {{ one_listing_per_company('peer_group', 'valuation_date desc nulls last') }}
 
 ),
 

@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['peer_group', 'date'],
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        post_hook="delete from {{ this }} where peer_group not in (select peer_group from {{ ref('bridge_company_peer_group') }})",
-    )
-}}
+{{ incremental_mart(unique_key=['peer_group', 'date'], retired_column='peer_group', kept_in='bridge_company_peer_group') }}
 
 -- depends_on: {{ ref('stg_universe_peer_groups') }}
 -- depends_on: {{ ref('stg_universe_listings') }}
@@ -31,11 +23,11 @@ valuation as (
                 union all
                 select loaded_at from {{ ref('stg_universe_listings') }}
             ) as configuration
-            having max(loaded_at) > (select max(built_at) from {{ this }})
+            having max(loaded_at) > {{ last_build_at() }}
         ),
         (
             select min(date) from {{ ref('fct_valuation_daily') }}
-            where built_at > (select max(built_at) from {{ this }})
+            where built_at > {{ last_build_at() }}
         )
     )
     {% endif %}
@@ -44,23 +36,33 @@ valuation as (
 
 members as (
 
-    select groups.peer_group, listings.company_id, listings.symbol, listings.is_primary
-    from {{ ref('bridge_company_peer_group') }} as groups
-    inner join {{ ref('dim_listing') }} as listings on groups.company_id = listings.company_id
+    {{ peer_group_listings() }}
+
+),
+
+member_days as (
+
+    select
+        members.peer_group,
+        members.company_id,
+        members.symbol,
+        members.is_primary,
+        valuation.date,
+        valuation.pe_ttm,
+        valuation.ps_ttm,
+        valuation.ev_ebitda_ttm
+    from valuation
+    inner join members on valuation.symbol = members.symbol
 
 ),
 
 company_days as (
 
-    -- one row per company and day: its primary listing, unless only another listing is valued
+    -- one row per company and day: its primary listing, unless only another listing has a P/E
     -- that day (Alibaba through 9988.HK while BABA has only adjusted closes)
-    select members.peer_group, members.company_id, valuation.*
-    from valuation
-    inner join members on valuation.symbol = members.symbol
-    qualify row_number() over (
-        partition by members.peer_group, members.company_id, valuation.date
-        order by (valuation.pe_ttm is not null) desc, members.is_primary desc, members.symbol
-    ) = 1
+    select *
+    from member_days
+    {{ one_listing_per_company('peer_group, date', '(pe_ttm is not null) desc') }}
 
 ),
 

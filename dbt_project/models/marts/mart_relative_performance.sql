@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['symbol', 'as_of_date'],
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        post_hook="delete from {{ this }} where symbol not in (select symbol from {{ ref('dim_listing') }})",
-    )
-}}
+{{ incremental_mart(unique_key=['symbol', 'as_of_date'], retired_column='symbol', kept_in='dim_listing') }}
 
 -- depends_on: {{ ref('stg_universe_listings') }}
 
@@ -19,9 +11,10 @@
 --
 -- Every look-back is a window function over one sort of (symbol, date), and the benchmark's
 -- figures come from a small per-calendar-day table: no join of the price history to itself.
--- Incremental: like fct_valuation_daily, each run rebuilds per symbol from the earliest date any
--- input changed since the last build (plus `valuation_rebuild_lookback_days`); the look-backs
--- read a year of history before that, and the peak the history before that year.
+-- Incremental (macros/incremental_marts.sql), like fct_valuation_daily: each run rebuilds per
+-- symbol from the earliest date any input changed since the last build (plus
+-- `valuation_rebuild_lookback_days`); the look-backs read a year of history before that, and the
+-- peak the history before that year.
 
 {# The longest look-back is a year; the slack covers a suspension of up to five weeks at its start
    (a longer one leaves that start price null in an incremental run, never a wrong one). #}
@@ -48,39 +41,18 @@ prices as (
 
 rebuild_from as (
 
-    {% if is_incremental() %}
-    select symbol, min(changed_from) as rebuild_from
-    from (
-        -- symbols never built, or whose listing changed: their whole history
-        select listings.symbol, date '1900-01-01' as changed_from
-        from listings
-        where listings.symbol not in (select distinct symbol from {{ this }})
+    {% call rebuild_from('listings', 'as_of_date') %}
+    -- prices loaded since the last build: the listing's own, or its benchmark's
+    select inputs.symbol, min(prices.trade_date)
+    from prices
+    inner join (
+        select symbol, symbol as input_symbol from listings
         union all
-        select symbol, date '1900-01-01'
-        from {{ ref('stg_universe_listings') }}
-        where loaded_at > (select max(built_at) from {{ this }})
-        union all
-        -- the overlap window
-        select symbol, max(as_of_date) - {{ var('valuation_rebuild_lookback_days') }}
-        from {{ this }}
-        group by symbol
-        union all
-        -- prices loaded since the last build: the listing's own, or its benchmark's
-        select inputs.symbol, min(prices.trade_date)
-        from prices
-        inner join (
-            select symbol, symbol as input_symbol from listings
-            union all
-            select symbol, benchmark_symbol from listings
-        ) as inputs on prices.symbol = inputs.input_symbol
-        where prices.loaded_at > (select max(built_at) from {{ this }})
-        group by inputs.symbol
-    ) as changes
-    group by symbol
-    {% else %}
-    select symbol, date '1900-01-01' as rebuild_from
-    from listings
-    {% endif %}
+        select symbol, benchmark_symbol from listings
+    ) as inputs on prices.symbol = inputs.input_symbol
+    where prices.loaded_at > {{ last_build_at() }}
+    group by inputs.symbol
+    {% endcall %}
 
 ),
 
