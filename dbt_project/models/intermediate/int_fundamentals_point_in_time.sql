@@ -1,5 +1,5 @@
 -- What was known about each company from each date it published something: for each flow, the
--- latest complete TTM known then (DESIGN.md, Time and money rules: a newer but incomplete period
+-- latest complete TTM known then (../shared/DESIGN.md, Time and money rules: a newer but incomplete period
 -- never replaces an older complete TTM; it carries until a newer complete one is known, and
 -- fct_valuation_daily drops it after `ttm_max_age_days`), and the latest balance-sheet figures.
 -- fct_valuation_daily joins it as of each trading date (known_from <= date). Every "latest known
