@@ -1,118 +1,124 @@
-"""Requests a first and a daily run make against Yahoo, and normalization throughput.
+"""True HTTP requests a first and a daily Yahoo run make, by endpoint, and the time at the pace.
 
-Runs the real YahooSource and the real yf.download code against the fake Yahoo of the tests
-(synthetic bars, clearly not market data). Prints a table; times are wall-clock on this machine.
+The real YahooSource and yfinance 1.7's own code run over the replay session of the tests
+(tests/fakes/yahoo_http.py), which counts every HTTP request at the wire, cookie and crumb
+included. The market is synthetic (clearly not market data): one listing per company, releases
+spread evenly over a quarter, profiles last fetched evenly over their refresh cycle.
 
-    python -m benchmarks.yahoo_requests --symbols 5000 --days 252
+What is measured and what is scaled: requests are made per symbol, so a run over a sample of
+`--sample` companies is measured and the per-company counts are multiplied up to the size asked
+for (the cookie and crumb requests, once per process, are not scaled).
+
+    python -m benchmarks.yahoo_requests --symbols 5000
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
-import time
-from datetime import date, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import yfinance
+from orchestration.ingest_policy import StatementsFetch, annual_due, price_starts, profiles_due, statements_due
+from orchestration.sources import Instrument, StatementPlan, YahooSettings, YahooSource
+from orchestration.universe import load_universe
+from tests.fakes.yahoo_http import ReplaySession, fresh_yfinance
 
-from orchestration.ingest_policy import StatementsFetch, price_starts, statements_due
-from orchestration.normalize.yahoo import prices_from_download
-from orchestration.sources import Instrument, YahooSettings, YahooSource
-from tests.fakes.yahoo import FakeMarket, earnings_frame, make_fake_ticker, statement_frame
-
-
-class _Patch:
-    """monkeypatch.setattr without pytest."""
-
-    def setattr(self, target, name, value):
-        setattr(target, name, value)
+TODAY = date(2025, 12, 31)
+QUARTER_DAYS = 63  # trading days between a company's releases: releases spread evenly over them
+FIRST_SESSION_SETUP = ("cookie", "getcrumb")
+RESULTS = Path(__file__).resolve().parent / "results" / "yahoo_requests.json"
 
 
-def build_market(symbols: list[str], days: int, seed: int = 7) -> FakeMarket:
-    rng = np.random.default_rng(seed)
-    market = FakeMarket()
-    end = date(2025, 12, 31)
-    trading_days = pd.bdate_range(end=end, periods=days)
-    for i, symbol in enumerate(symbols):
-        closes = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, days)))
-        index = trading_days.tz_localize("America/New_York").rename("Date")
-        market.bars[symbol] = pd.DataFrame(
-            {"Open": closes, "High": closes * 1.01, "Low": closes * 0.99, "Close": closes, "Adj Close": closes,
-             "Volume": np.full(days, 1000, dtype=np.int64), "Dividends": 0.0, "Stock Splits": 0.0},
-            index=index,
-        )  # fmt: skip
-        market.infos[symbol] = {"longName": symbol, "currency": "USD", "financialCurrency": "USD"}
-        market.statements[(symbol, "get_income_stmt", "quarterly")] = statement_frame(
-            {"TotalRevenue": {"2025-09-30": 1e9, "2025-06-30": 1e9}}
-        )
-        # earnings spread over the quarter: symbol i reports on day i mod 63 of it
-        release = pd.Timestamp(end - timedelta(days=63)) + pd.Timedelta(days=i % 63)
-        market.earnings[symbol] = earnings_frame(
-            [((release + pd.Timedelta(days=91)).strftime("%Y-%m-%d 16:00"), 1.0, None),
-             (release.strftime("%Y-%m-%d 16:00"), 1.0, 1.0)]
-        )  # fmt: skip
-    return market
+def build_market(symbols: list[str]) -> ReplaySession:
+    session = ReplaySession()
+    days = [TODAY - timedelta(days=d) for d in range(10, 0, -1)]
+    for symbol in symbols:
+        session.add_chart(symbol, "America/New_York",
+                          [(d.isoformat(), 100.0, 101.0, 99.0, 100.0, 100.0, 1000) for d in days if d.weekday() < 5])  # fmt: skip
+        session.add_summary(symbol, quoteType={"longName": symbol, "exchange": "NMS"},
+                            summaryDetail={"currency": "USD"}, financialData={"financialCurrency": "USD"},
+                            assetProfile={"sector": "Technology"},
+                            calendarEvents={"earnings": {"earningsDate": [1767225600]}})  # 2026-01-01  # fmt: skip
+        for freq in ("quarterly", "annual"):
+            session.add_timeseries(symbol, freq, {"TotalRevenue": {"2025-09-30": 1e9}}, "USD")
+    return session
+
+
+def measure(symbols: list[str], run: str) -> Counter:
+    """True HTTP requests of one run over `symbols`, by endpoint."""
+    fresh_yfinance()
+    session = build_market(symbols)
+    source = YahooSource(YahooSettings(request_budget=10**9), session=session, sleep=lambda s: None,
+                         now=lambda: datetime(2025, 12, 31, 23, 0, tzinfo=timezone.utc))  # fmt: skip
+    instruments = [Instrument(s, "USD", "raw", "XNYS", "America/New_York") for s in symbols]
+    if run == "first":
+        prices, profiles = {}, symbols
+        plans = [StatementPlan(s, "USD", annual=True) for s in symbols]
+    else:
+        prices = price_starts(symbols, {s: TODAY - timedelta(days=1) for s in symbols}, overlap_days=5)
+        cycle = YahooSettings_profile_days()
+        profiles = profiles_due(symbols, {s: TODAY - timedelta(days=1 + i % cycle) for i, s in enumerate(symbols)}, TODAY, cycle)
+        last = {}
+        for i, s in enumerate(symbols):
+            release = TODAY - timedelta(days=i % QUARTER_DAYS)  # symbol i reported i days ago (mod a quarter)
+            # fetched the day before; its next release was known then; half of the companies
+            # that reported yesterday had their quarter in on that first fetch already
+            latest = release - timedelta(days=40) if (i % QUARTER_DAYS != 1 or i % 2) else release - timedelta(days=130)
+            last[s] = StatementsFetch(TODAY - timedelta(days=1), release if release == TODAY else release + timedelta(days=91),
+                                      release if release < TODAY else release - timedelta(days=91), latest)  # fmt: skip
+        due = statements_due(symbols, last, TODAY, max_age_days=30)
+        plans = [StatementPlan(s, "USD", annual=annual_due(last[s], TODAY, 12 - int(s[1:]) % 3, 30)) for s in due]
+    counts: Counter = Counter()
+    counts.update(source.fetch_prices(instruments, prices).requests_by_endpoint)
+    counts.update(source.fetch_profiles(profiles, TODAY).requests_by_endpoint if profiles else {})
+    counts.update(source.fetch_statements(plans).requests_by_endpoint if plans else {})
+    return counts
+
+
+def YahooSettings_profile_days() -> int:  # noqa: N802 - the resource's default, in one place
+    from orchestration.defs.resources import MarketDataResource
+
+    return MarketDataResource.model_fields["profile_max_age_days"].default
+
+
+def scaled(counts: Counter, factor: float) -> dict[str, int]:
+    out = {k: (v if k in FIRST_SESSION_SETUP else round(v * factor)) for k, v in sorted(counts.items())}
+    out["total"] = sum(out.values())
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", type=int, default=5000)
-    parser.add_argument("--days", type=int, default=252, help="trading days of history per symbol")
+    parser.add_argument("--sample", type=int, default=252, help="companies actually run through yfinance")
     args = parser.parse_args()
     logging.getLogger("yfinance").setLevel(logging.CRITICAL + 1)
-    logging.getLogger("orchestration").setLevel(logging.ERROR)  # 5,000 "info lacks" warnings
-    symbols = [f"S{i:05d}" for i in range(args.symbols)]
-    market = build_market(symbols, args.days)
-    client = type("Client", (), {})()
-    client.Ticker = make_fake_ticker(market)
-    _Patch().setattr(yfinance.multi, "Ticker", client.Ticker)
-    client.download = yfinance.download
-    client.config = yfinance.config
-    instruments = [Instrument(s, "USD", "raw") for s in symbols]
-    today = date(2025, 12, 31)
-
-    rows = []
-
-    def run(label: str, starts: dict, statements: list[str]) -> None:
-        # an unlimited budget shows what a run needs; the assets cap each dataset at request_budget
-        source = YahooSource(YahooSettings(request_budget=10**9), client=client, sleep=lambda s: None)
-        began = time.perf_counter()
-        prices = source.fetch_prices(instruments, starts)
-        price_seconds = time.perf_counter() - began
-        profiles = source.fetch_profiles(symbols, today)
-        fundamentals = source.fetch_statements(statements)
-        rows.append((label, prices.requests, profiles.requests, fundamentals.requests,
-                     prices.requests + profiles.requests + fundamentals.requests, len(prices.frame), price_seconds))  # fmt: skip
-
-    run("first run", {}, symbols)
-    watermarks = {s: today for s in symbols}
-    last = {s: StatementsFetch(today - timedelta(days=1), *_releases(market, s)) for s in symbols}
-    due = statements_due(symbols, last, today, max_age_days=30)
-    run("daily run", price_starts(symbols, watermarks, overlap_days=5), due)
-
-    # normalization alone: one wide yf.download-shaped frame of 50 symbols, as the source gets it
-    batch = client.download(symbols[:50], period="max", auto_adjust=False, actions=True, progress=False)
-    began = time.perf_counter()
-    repeats = 5
-    for _ in range(repeats):
-        normalized = prices_from_download(batch, instruments[:50])
-    throughput = repeats * len(normalized) / (time.perf_counter() - began)
-
-    print(f"\nYahoo requests, fake universe of {args.symbols:,} symbols x {args.days} trading days (synthetic)\n")
-    print(f"{'run':<11}{'prices':>9}{'profiles':>10}{'statements':>12}{'total':>9}{'price rows':>12}{'price fetch s':>15}")
-    for label, p, pr, st, total, price_rows, seconds in rows:
-        print(f"{label:<11}{p:>9,}{pr:>10,}{st:>12,}{total:>9,}{price_rows:>12,}{seconds:>15.1f}")
-    print(f"\nstatements due on the daily run: {len(due):,} of {len(symbols):,} (earnings released in the grace window)")
-    print(f"default request budget: {YahooSettings().request_budget:,} per asset and run; a larger first load "
-          "continues on the next run (symbols never fetched stay due)")
-    print(f"normalization (prices_from_download): {throughput:,.0f} rows/s")
-
-
-def _releases(market: FakeMarket, symbol: str) -> tuple[date | None, date | None]:
-    index = market.earnings[symbol].index
-    return index[0].date(), index[1].date()
+    universe = load_universe(Path(__file__).resolve().parents[1] / "universe.yml")
+    pace = YahooSettings().requests_per_hour
+    sample = [f"S{i:05d}" for i in range(args.sample)]
+    sizes = {"universe": len(universe.fundamentals_symbols), f"{args.symbols}": args.symbols}
+    table: dict = {"requests_per_hour": pace, "measured_sample": args.sample, "sizes": {}}
+    print(f"\nTrue HTTP requests by endpoint (yfinance 1.7 over the replay session; {args.sample} companies run, "
+          f"scaled per company)\n")  # fmt: skip
+    header = f"{'size':>9} {'run':<6}" + "".join(f"{e:>14}" for e in ("chart", "quoteSummary", "quote", "fundamentals", "cookie+crumb", "total")) + f"{'hours at pace':>15}"
+    print(header)
+    for run in ("first", "daily"):
+        counts = measure(sample, run)
+        for label, size in sizes.items():
+            row = scaled(counts, size / args.sample)
+            table["sizes"].setdefault(label, {"companies": size})[run] = row
+            print(f"{size:>9,} {run:<6}{row.get('chart', 0):>14,}{row.get('quoteSummary', 0):>14,}{row.get('quote', 0):>14,}"
+                  f"{row.get('fundamentals-timeseries', 0):>14,}{row.get('cookie', 0) + row.get('getcrumb', 0):>14,}"
+                  f"{row['total']:>14,}{row['total'] / pace:>15.1f}")  # fmt: skip
+    daily = table["sizes"][f"{args.symbols}"]["daily"]["total"]
+    print(f"\ntarget: a daily {args.symbols:,}-symbol refresh in at most 7,500 HTTP requests: {daily:,} "
+          f"({'met' if daily <= 7500 else 'NOT met'}); pace {pace:,.0f} requests/hour")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(table, indent=2) + "\n")
+    print(f"written to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from orchestration.normalize.yahoo import prices_from_download
+from orchestration.normalize.yahoo import prices_from_history
 from orchestration.sources import Instrument
 from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, query, run_pipeline
 from tests.faults.conftest import record
@@ -54,16 +54,13 @@ def test_each_bad_row_is_rejected_with_its_reason_and_the_rest_loads(tmp_path):
 
 
 def test_schema_drift_from_yfinance_does_not_crash():
-    index = pd.DatetimeIndex([pd.Timestamp("2025-01-06")], name="Date")
-    with_new_column = pd.concat(
-        {"ACME": pd.DataFrame({"Open": [1.0], "High": [2.0], "Low": [0.5], "Close": [1.5], "Adj Close": [1.4],
-                               "Volume": [10.0], "Capital Gains": [0.0], "Brand New": [7.0]}, index=index)},
-        axis=1, names=["Ticker", "Price"],
-    ).swaplevel(0, 1, axis=1)  # fmt: skip
-    rows = prices_from_download(with_new_column, [Instrument("ACME", "USD", "raw")])
-    assert rows[["close", "adj_close"]].values.tolist() == [[1.5, 1.4]]
-    without_adjusted = with_new_column.drop(columns="Adj Close", level=0)
-    rows = prices_from_download(without_adjusted, [Instrument("ACME", "USD", "raw")])
+    index = pd.DatetimeIndex([pd.Timestamp("2025-01-06", tz="America/New_York")], name="Date")
+    with_new_column = pd.DataFrame({"Open": [1.0], "High": [2.0], "Low": [0.5], "Close": [1.5], "Adj Close": [1.4],
+                                    "Volume": [10.0], "Capital Gains": [0.0], "Brand New": [7.0]}, index=index)  # fmt: skip
+    rows = prices_from_history(with_new_column, Instrument("ACME", "USD", "raw"))
+    assert rows[["date", "close", "adj_close"]].values.tolist() == [[date(2025, 1, 6), 1.5, 1.4]]
+    without_adjusted = with_new_column.drop(columns="Adj Close")
+    rows = prices_from_history(without_adjusted, Instrument("ACME", "USD", "raw"))
     assert rows["close"].tolist() == [1.5] and rows["adj_close"].isna().all()  # unknown, not guessed
 
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orchestration.normalize import validate_prices, validate_statements
-from orchestration.normalize.yahoo import prices_from_download, statement_rows
+from orchestration.normalize.yahoo import first_release_after, prices_from_history, statement_rows
 from orchestration.sources import Instrument
 from orchestration.normalize.prices import SOURCE_COLUMNS, VINTAGE_COLUMNS, choose_prices
 from orchestration.warehouse.schema import FINANCIAL_STATEMENTS, PRICES
@@ -54,20 +54,16 @@ def test_any_price_frame_is_loaded_or_rejected_with_a_reason(rows):
 
 @FAST
 @given(st.lists(st.tuples(days, numbers, numbers, numbers, numbers), min_size=1, max_size=8), st.booleans())
-def test_any_yfinance_download_shape_normalizes(bars, with_actions):
-    index = pd.DatetimeIndex(sorted({pd.Timestamp(d) for d, *_ in bars}), name="Date")
+def test_any_yfinance_history_shape_normalizes(bars, with_actions):
+    index = pd.DatetimeIndex(sorted({pd.Timestamp(d) for d, *_ in bars}), name="Date").tz_localize("America/New_York")
     columns = ["Open", "High", "Low", "Close", "Adj Close", "Volume"] + (["Dividends", "Stock Splits"] if with_actions else [])
-    data = {}
-    for symbol in ("ACME", "DRGN"):
-        values = np.array([[o, h, lo, c, c, 1000.0] + ([0.0, 0.0] if with_actions else []) for _, o, h, lo, c in bars][: len(index)],
-                          dtype=object).astype(float) if bars else np.empty((0, len(columns)))  # fmt: skip
-        data[symbol] = pd.DataFrame(values, index=index[: len(values)], columns=columns).reindex(index)
-    frame = pd.concat(data, axis=1, names=["Ticker", "Price"]).swaplevel(0, 1, axis=1)
-    instruments = [Instrument("ACME", "USD", "raw"), Instrument("DRGN", "USD", "raw")]
-    normalized = prices_from_download(frame, instruments)
+    values = np.array([[o, h, lo, c, c, 1000.0] + ([0.0, 0.0] if with_actions else []) for _, o, h, lo, c in bars][: len(index)],
+                      dtype=object).astype(float)  # fmt: skip
+    frame = pd.DataFrame(values, index=index[: len(values)], columns=columns)
+    normalized = prices_from_history(frame, Instrument("ACME", "USD", "raw"))
     assert list(normalized.columns) == SOURCE_COLUMNS
     later = date(2031, 1, 1)
-    check_price_rows(validate_prices(normalized, later, {"ACME": "USD", "DRGN": "USD"}).rows, as_of=later)
+    check_price_rows(validate_prices(normalized, later, {"ACME": "USD"}).rows, as_of=later)
 
 
 @FAST
@@ -150,27 +146,11 @@ def test_choosing_among_vintages_keeps_one_row_per_date(vintages):
 
 
 @FAST
-@given(st.lists(st.text(max_size=60), max_size=6))
-def test_any_log_line_parses_to_symbol_errors_or_nothing(lines):
-    from orchestration.normalize.yahoo import download_errors
-
-    errors = download_errors(lines + ["['ACME', 'DRGN']: YFRateLimitError('Too Many Requests.')"])
-    assert errors["ACME"] == errors["DRGN"] == "YFRateLimitError('Too Many Requests.')"
-
-
-@FAST
-@given(st.lists(st.tuples(st.datetimes(min_value=pd.Timestamp("2000-01-01").to_pydatetime(),
-                                       max_value=pd.Timestamp("2030-01-01").to_pydatetime()),
-                          st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False))), max_size=8))  # fmt: skip
-def test_publication_dates_are_sorted_unique_and_never_before_the_release(releases):
-    from orchestration.normalize.yahoo import publication_dates
-
-    index = pd.DatetimeIndex([pd.Timestamp(t).tz_localize("America/New_York", ambiguous=True, nonexistent="shift_forward")
-                             for t, _ in releases], name="Earnings Date")
-    earnings = pd.DataFrame({"EPS Estimate": [1.0] * len(releases), "Reported EPS": [r for _, r in releases]}, index=index)
-    dates = publication_dates(earnings)
-    assert dates == sorted(set(dates))
-    reported = [t for t, r in releases if r is not None]
-    assert len(dates) <= len(reported)
-    for day in dates:
-        assert any(t.date() <= day <= t.date() + pd.Timedelta(days=1).to_pytimedelta() for t in reported)
+@given(days, st.lists(days, max_size=6))
+def test_a_quarter_is_published_by_the_first_release_after_it_within_the_window(period_end, releases):
+    published = first_release_after(period_end, releases)
+    if published is None:
+        assert not any(period_end < day <= period_end + pd.Timedelta(days=120).to_pytimedelta() for day in releases)
+    else:
+        assert published in releases and period_end < published
+        assert not any(period_end < day < published for day in releases)
