@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pandas as pd
+
 
 def price_starts(symbols: Iterable[str], watermarks: Mapping[str, date], overlap_days: int) -> dict[str, date | None]:
     """Each symbol's fetch start: its last loaded date minus an overlap (late corrections happen),
@@ -15,6 +17,21 @@ def price_starts(symbols: Iterable[str], watermarks: Mapping[str, date], overlap
         symbol: (watermarks[symbol] - timedelta(days=overlap_days)) if symbol in watermarks else None
         for symbol in symbols
     }
+
+
+def restated_symbols(fetched: pd.DataFrame, stored: pd.DataFrame, tolerance: float = 0.005) -> list[str]:
+    """Symbols whose re-fetched overlap no longer matches what is stored: Yahoo restated the history
+    (a split or dividend applied retroactively, a correction), so the older stored rows are on
+    another basis too and the whole history must be fetched again. Both frames: symbol, date,
+    close, adj_close; a relative difference above `tolerance` on any common day counts."""
+    if fetched.empty or stored.empty:
+        return []
+    both = fetched.merge(stored, on=["symbol", "date"], suffixes=("", "_stored"))
+    differs = pd.Series(False, index=both.index)
+    for column in ("close", "adj_close"):
+        new, old = both[column].astype("float64"), both[f"{column}_stored"].astype("float64")
+        differs |= ((new - old).abs() > tolerance * old.abs()).fillna(False)
+    return sorted(set(both.loc[differs, "symbol"]))
 
 
 @dataclass(frozen=True)

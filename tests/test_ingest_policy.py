@@ -41,3 +41,16 @@ def test_annual_statements_only_after_fiscal_year_results():
 
 def test_deferred_symbols_come_first_in_their_order():
     assert deferred_first(["A", "B", "C", "D"], {"D", "B"}) == ["B", "D", "A", "C"]
+
+
+def test_a_restated_overlap_names_its_symbol():
+    import pandas as pd
+
+    from orchestration.ingest_policy import restated_symbols
+
+    day = date(2025, 1, 6)
+    stored = pd.DataFrame({"symbol": ["A", "B", "C"], "date": [day] * 3, "close": [100.0, 50.0, 10.0], "adj_close": [99.0, 49.0, 9.9]})
+    fetched = pd.DataFrame({"symbol": ["A", "B", "C", "D"], "date": [day] * 4, "close": [100.0, 50.0, 10.04, 7.0],
+                            "adj_close": [99.0, 48.0, 9.9, 7.0]})  # fmt: skip
+    # B's adjusted close moved 2%; C's close 0.4% (within the 0.5% tolerance); D is new
+    assert restated_symbols(fetched, stored) == ["B"]

@@ -1,6 +1,7 @@
 """Thin ingest assets: decide what to fetch, fetch, validate, upsert, report."""
 
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -21,6 +22,7 @@ from orchestration.ingest_policy import (
     deferred_first,
     price_starts,
     profiles_due,
+    restated_symbols,
     select_symbols,
     statements_due,
 )
@@ -336,6 +338,8 @@ def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: Mar
     # A snapshot replays whole at no cost; a live source is asked only for what is new.
     starts = {} if source.fetches_are_free else price_starts(symbols, watermarks, market_data.price_overlap_days)
     fetched = source.fetch_prices(instruments, starts)
+    if not source.fetches_are_free:
+        fetched = _refetch_restated(duckdb, source, instruments, fetched)
     currencies = {listing.symbol: listing.currency for _, listing in universe.listings}
     events = [frame for frame in (fetched.splits, splits_from_prices(fetched.frame)) if frame is not None and len(frame)]
     splits = validate_splits(pd.concat(events, ignore_index=True) if events else empty_splits())
@@ -355,6 +359,37 @@ def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: Mar
         asset_key=PRICES_KEY,
         metadata=metadata,
         check_results=[_fetch_check(PRICES_KEY, fetched, len(symbols)), _input_check(PRICES_KEY, rejected)],
+    )
+
+
+def _refetch_restated(duckdb: WarehouseResource, source, instruments: list, fetched: Fetched) -> Fetched:
+    """Stored closes the overlap no longer matches: fetch those symbols' whole history again."""
+    if fetched.frame.empty:
+        return fetched
+    with duckdb.get_connection() as conn:
+        stored = conn.execute(
+            "select p.symbol, p.date, p.close, p.adj_close from raw.prices p join "
+            "(select unnest(?) as symbol, unnest(?) as date) f using (symbol, date)",
+            [list(fetched.frame["symbol"]), list(fetched.frame["date"])],
+        ).df()
+    stored["date"] = pd.to_datetime(stored["date"]).dt.date
+    restated = set(restated_symbols(fetched.frame, stored))
+    if not restated:
+        return fetched
+    again = source.fetch_prices([i for i in instruments if i.symbol in restated], {})
+    frame = pd.concat([fetched.frame[~fetched.frame["symbol"].isin(restated)], again.frame], ignore_index=True)
+    warnings = fetched.warnings + [f"{s}: stored closes no longer match Yahoo's: whole history fetched again" for s in sorted(restated)]
+    by_endpoint = dict(fetched.requests_by_endpoint)
+    for endpoint, count in again.requests_by_endpoint.items():
+        by_endpoint[endpoint] = by_endpoint.get(endpoint, 0) + count
+    return dataclasses.replace(
+        fetched,
+        frame=frame,
+        failures={**fetched.failures, **again.failures},
+        deferred={**fetched.deferred, **again.deferred},
+        warnings=warnings,
+        requests=fetched.requests + again.requests,
+        requests_by_endpoint=by_endpoint,
     )
 
 

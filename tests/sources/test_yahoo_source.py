@@ -434,3 +434,22 @@ def test_what_yahoo_returned_lands_in_the_landing_folder(wired, tmp_path, monkey
     assert "prices" in landed
     prices = pd.concat(pd.read_csv(p) for p in (tmp_path / "landing" / "prices").glob("*.csv"))
     assert len(prices) == 7 * 3 and set(prices["source_id"]) == {"yahoo"}
+
+
+def test_stored_closes_yahoo_has_restated_fetch_the_whole_history_again(wired, tmp_path, monkeypatch):
+    warehouse = tmp_path / "w.duckdb"
+    closes = [100.0 + day for day in range(10)]  # 2025-01-06 .. 2025-01-15
+    wired.add_chart("ACME", NY, [(d, c, c + 1, c - 1, c, c * 0.99, 1000) for d, *_, c, _a, _v in bars(*closes)])
+    run_raw(warehouse, monkeypatch)
+    # Yahoo now adjusts every past close by 0.98 (a dividend it applied retroactively), and a day is new
+    wired.add_chart("ACME", NY, [(d, c, c + 1, c - 1, c, c * 0.98, 1000) for d, *_, c, _a, _v in bars(*closes, 110.0)])
+    wired.chart_params.clear()
+    result = run_raw(warehouse, monkeypatch, price_overlap_days=5)
+    # the overlap (from 2025-01-10) disagreed with what was stored: ACME was asked again from the start
+    assert [symbol for symbol, _ in wired.chart_params].count("ACME") == 2
+    # 2025-01-06 lies outside the overlap, and is restated too
+    assert query(warehouse, "select adj_close from raw.prices where symbol = 'ACME' and date = '2025-01-06'") == [(98.0,)]
+    assert query(warehouse, "select count(*) from raw.prices where symbol = 'ACME'") == [(11,)]
+    assert any("stored closes no longer match" in w for w in metadata(result, ["raw", "prices"], "warnings"))
+    # the others matched: asked once each
+    assert [symbol for symbol, _ in wired.chart_params].count("DRGN") == 1
