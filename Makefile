@@ -11,7 +11,7 @@ UI_PORT ?= 3000
 export DAGSTER_HOME := $(abspath .dagster_home)
 export VALUATION_SAMPLE_DIR ?= $(SAMPLE_DIR)
 
-.PHONY: setup demo run test faults ui dashboard report browser bench bench-yahoo clean
+.PHONY: setup demo run test faults ui dashboard report browser bench bench-yahoo clean distclean
 
 # The environment is rebuilt when the pinned set or the project's metadata changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -21,8 +21,23 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
-setup: $(VENV)/.installed
-	@mkdir -p $(DAGSTER_HOME) warehouse
+# The Dagster instance's settings (telemetry off), from the committed template.
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
+# The dbt manifest the Dagster definitions load, prepared again when a file of the dbt project
+# changes (dagster-dbt's own command: `dbt parse`). Loading the definitions re-prepares a stale
+# manifest too, for runs that do not go through make.
+DBT_MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project \( -path dbt_project/target -o -path dbt_project/logs \
+	-o -path dbt_project/dbt_packages \) -prune -o -type f ! -name '.*' -print)
+$(DBT_MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
+	$(BIN)/dagster-dbt project prepare-and-package --file orchestration/defs/dbt.py
+	@touch $@
+
+setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml $(DBT_MANIFEST)
+	@mkdir -p warehouse
 
 # One in-process run at INFO level: the demo's steps are sequential anyway, and a subprocess per
 # step (the default executor) would reload the definitions for each.
@@ -79,5 +94,13 @@ dashboard: setup
 report: setup
 	$(BIN)/python -m dashboard.report --serving warehouse/serving.duckdb --out reports
 
+# Build outputs: dbt's target and logs, the Dagster instance (run history), the warehouse files,
+# the static report, test caches. The environment stays; `make distclean` removes it too.
 clean:
-	rm -rf $(VENV) dbt_project/target dbt_project/logs .dagster_home warehouse/*.duckdb warehouse/*.wal
+	rm -rf dbt_project/target dbt_project/logs dbt_project/dbt_packages logs $(DAGSTER_HOME) reports \
+		warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/*.duckdb.tmp warehouse/.*.tmp* \
+		warehouse/.yfinance-cache benchmarks/work .pytest_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

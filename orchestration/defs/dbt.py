@@ -80,7 +80,12 @@ def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     yield from invocation.stream()
     error = invocation.get_error()
     if error is None:
+        # dagster-dbt gives each invocation a target folder of its own (artifacts, dbt.log, a copy
+        # of the partial-parse file): what it reported is in Dagster's event log now, so a
+        # successful build's folder goes instead of piling up; a failed one stays for its dbt.log.
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
         return
+    context.log.error(f"dbt's artifacts and dbt.log of this build: {invocation.target_path}")
     if DUCKDB_LOCK_MESSAGE in str(error).lower():  # taken between the wait and dbt's own connection
         lock_line = next(line for line in str(error).splitlines() if DUCKDB_LOCK_MESSAGE in line.lower())
         raise warehouse_locked(duckdb.database, lock_line.strip()) from error
