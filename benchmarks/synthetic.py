@@ -28,7 +28,7 @@ import pandas as pd
 from orchestration.instruments import Instrument
 from orchestration.normalize.profiles import empty_profiles
 from orchestration.normalize.statements import empty_statements
-from orchestration.sources.base import Fetched
+from orchestration.sources.base import Fetched, StatementPlan
 from orchestration.warehouse.schema import FINANCIAL_STATEMENTS, PRICES
 
 SOURCE_NAME = "synthetic"
@@ -332,7 +332,8 @@ class SyntheticSource:
     def fetch_profiles(self, symbols: Sequence[str], snapshot_date: date) -> Fetched:
         return Fetched(empty_profiles())
 
-    def fetch_statements(self, symbols: Sequence[str]) -> Fetched:
+    def fetch_statements(self, plans: Sequence[StatementPlan]) -> Fetched:
+        symbols = [plan.symbol for plan in plans]
         if not symbols:
             return Fetched(empty_statements())
         frame = self.market.statements.rows(dict.fromkeys(symbols), self.market.first, self.last)
