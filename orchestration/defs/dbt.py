@@ -70,12 +70,32 @@ class LayerTranslator(DagsterDbtTranslator):
 # What DuckDB says when another process holds the file dbt opens.
 DUCKDB_LOCK_MESSAGE = "could not set lock on file"
 
+# Target folders of failed or killed builds kept for their dbt.log (about 8 MB each).
+KEPT_FAILED_TARGETS = 5
+
+
+def prune_target_folders(target: Path, op_name: str, keep: int = KEPT_FAILED_TARGETS) -> None:
+    """Remove the target folders of earlier builds but the newest `keep`. dagster-dbt names each
+    invocation's folder <op name>-<run id>-<uuid>; a successful build removes its own, so what is
+    left here failed or was killed (the fault catalogue kills builds by the hundred)."""
+
+    def modified(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except FileNotFoundError:  # removed by a concurrent build meanwhile
+            return 0.0
+
+    folders = sorted(target.glob(f"{op_name}-*"), key=modified, reverse=True)
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayerTranslator())
 def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: WarehouseResource) -> Iterator:
     # dbt would fail at once on another process's lock: wait for it as every other step does
     # (lock_wait_seconds), and fail with the same explained error when it is still held.
     duckdb.wait_until_writable()
+    prune_target_folders(dbt_project.project_dir / dbt_project.target_path, context.op_execution_context.op.name)
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     yield from invocation.stream()
     error = invocation.get_error()
