@@ -1,10 +1,25 @@
-"""Print what the pipeline built: rows per table, date ranges, latest market cap of each company."""
+"""Print what the pipeline did and built, in its own words.
+
+- what the last run loaded into each raw table (inserted, updated, unchanged, rejected by reason,
+  symbols the source did not have), read from the materializations in Dagster's instance;
+- rows per table and date ranges; the latest valuation of each company; rejected input;
+- freshness as of the clock (a replayed sample is judged as of its own last day);
+- where the serving copy for SQL and BI tools is.
+
+`python -m orchestration.summary sample-end DIR` prints a snapshot's last price date (the demo's clock).
+"""
 
 from __future__ import annotations
+
+import os
+import sys
 
 import duckdb
 
 from orchestration import settings
+from orchestration.sources.sample import last_price_date
+
+RAW_ASSETS = ["prices", "stock_splits", "company_profiles", "financial_statements"]
 
 TABLES = [
     ("raw", "prices", "date"),
@@ -45,8 +60,47 @@ LATEST_MARKET_CAPS = """
 """
 
 
+def _value(metadata: dict, name: str):
+    entry = metadata.get(name)
+    return None if entry is None else entry.value
+
+
+def last_run_story() -> list[str]:
+    """What the latest materialization of each raw asset loaded, from Dagster's own records."""
+    if not os.environ.get("DAGSTER_HOME"):
+        return []
+    import dagster as dg
+
+    lines = ["", "What the last run loaded (from its materializations in the Dagster instance)", "",
+             f"{'raw table':<24}{'received':>9}{'inserted':>9}{'updated':>8}{'unchanged':>10}{'rejected':>9}  by reason"]  # fmt: skip
+    missing: list[str] = []
+    with dg.DagsterInstance.get() as instance:
+        for table in RAW_ASSETS:
+            event = instance.get_latest_materialization_event(dg.AssetKey(["raw", table]))
+            if event is None or event.asset_materialization is None:
+                continue
+            meta = event.asset_materialization.metadata
+            if table == "stock_splits":
+                lines.append(f"{'raw.' + table:<24}{_value(meta, 'split_events') or 0:>9,}  split events")
+                continue
+            reasons = _value(meta, "rejected_by_reason") or {}
+            lines.append(
+                f"{'raw.' + table:<24}{_value(meta, 'rows_received') or 0:>9,}{_value(meta, 'rows_inserted') or 0:>9,}"
+                f"{_value(meta, 'rows_updated') or 0:>8,}{_value(meta, 'rows_unchanged') or 0:>10,}"
+                f"{_value(meta, 'rows_rejected') or 0:>9,}  {', '.join(f'{r} {n}' for r, n in sorted(reasons.items())) or '-'}"
+            )  # fmt: skip
+            by_reason: dict[str, list[str]] = {}
+            for symbol, why in sorted((_value(meta, "failures") or {}).items()):
+                by_reason.setdefault(why, []).append(symbol)
+            missing += [f"  {table:<22}{why}: {' '.join(symbols)}" for why, symbols in sorted(by_reason.items())]
+    if missing:
+        lines += ["", "Asked for but not delivered by the source (the rest loaded)", "", *missing]
+    return lines
+
+
 def summarize(conn: duckdb.DuckDBPyConnection) -> str:
-    lines = ["", "What was built", "", f"{'table':<32}{'rows':>10}  date range"]
+    lines = last_run_story()
+    lines += ["", "What was built", "", f"{'table':<32}{'rows':>10}  date range"]
     for schema, table, date_column in TABLES:
         rows = conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
         span = ""
@@ -70,15 +124,23 @@ def summarize(conn: duckdb.DuckDBPyConnection) -> str:
     ).fetchall()
     lines += ["", "Input rejected or held back (raw.rejected_rows, each with its file and line)", ""]
     lines += [f"{dataset:<22}{reason:<30}{count:>6}" for dataset, reason, count in rejected] or ["none"]
-    lines += ["", "Freshness (trading sessions of each exchange; VALUATION_AS_OF sets the clock)", ""]
-    for dataset, status, count, evaluated_at in conn.execute(
-        "select dataset, status, count(*), max(evaluated_at) from marts.mart_data_freshness group by all order by all"
+    clock = os.environ.get("VALUATION_AS_OF")
+    lines += ["", f"Freshness as of {clock + ' (VALUATION_AS_OF)' if clock else 'now'}: sessions of each exchange", ""]
+    for dataset, status, count, symbols in conn.execute(
+        "select dataset, status, count(*), string_agg(symbol, ' ' order by symbol) "
+        "from marts.mart_data_freshness group by all order by all"
     ).fetchall():
-        lines.append(f"{dataset:<14}{status:<9}{count:>4}   evaluated at {evaluated_at:%Y-%m-%d %H:%M} UTC")
+        lines.append(f"{dataset:<14}{status:<9}{count:>4}   {symbols if status != 'fresh' else ''}")
+    lines += ["", f"Serving copy for SQL and BI tools (read-only, swapped whole on each publish): {settings.serving_path()}"]
     return "\n".join(lines)
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["sample-end"]:
+        if len(sys.argv) != 3:
+            sys.exit("usage: python -m orchestration.summary sample-end SNAPSHOT_DIR")
+        print(last_price_date(sys.argv[2]) or "")
+        return
     with duckdb.connect(str(settings.warehouse_path()), read_only=True) as conn:
         print(summarize(conn))
 

@@ -84,3 +84,18 @@ class SampleSource:
         present = set(frame["symbol"])
         missing = {s: "no statements in the snapshot" for s in sorted(wanted - present)}
         return Fetched(frame, failures=missing, quarantined=files.quarantined)
+
+
+def last_price_date(snapshot_dir: str | Path) -> date | None:
+    """The last day any price file of the snapshot covers (unreadable files and cells are skipped):
+    the natural "as of" of a replay, so that freshness describes the snapshot, not today."""
+    last = None
+    for path in sorted((Path(snapshot_dir) / "prices").glob("*.csv")):
+        try:
+            days = pd.to_datetime(pd.read_csv(path, usecols=["date"], dtype=str)["date"], errors="coerce", format="mixed")
+        except (ValueError, OSError, pd.errors.ParserError):
+            continue
+        if days.notna().any():
+            last = max(filter(None, [last, days.max().date()]))
+    return last
+
