@@ -48,11 +48,15 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 @pytest.fixture(scope="session")
-def fixture_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The fixture snapshot, built once through the whole pipeline."""
+def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dg.ExecuteInProcessResult]:
+    """The fixture snapshot, built once through the whole pipeline: the file and the run's result."""
     warehouse = tmp_path_factory.mktemp("fixture") / "valuation.duckdb"
-    run_pipeline(warehouse, FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, as_of="2025-01-31")
-    yield warehouse
+    return warehouse, run_pipeline(warehouse, FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, as_of="2025-01-31")
+
+
+@pytest.fixture(scope="session")
+def fixture_warehouse(fixture_run: tuple[Path, dg.ExecuteInProcessResult]) -> Iterator[Path]:
+    yield fixture_run[0]
 
 
 @pytest.fixture(scope="session")

@@ -62,3 +62,21 @@ def test_the_dagster_cli_loads_the_same_definitions(tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_every_asset_is_described_owned_and_kinded_for_the_ui():
+    import dagster as dg
+    import yaml
+
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.description and node.owners == ["team:valuation-warehouse"] and node.kinds, key.to_user_string()
+    # a raw table's columns and types, as DuckDB creates them (orchestration/warehouse/schema.py)
+    prices = {c.name: c.type for c in graph.get(dg.AssetKey(["raw", "prices"])).metadata["dagster/column_schema"].columns}
+    assert (prices["symbol"], prices["date"], prices["close"], prices["vintage_date"]) == ("varchar", "date", "double", "date")
+    # a mart's columns carry the descriptions of its dbt YAML
+    documented = yaml.safe_load((Path(__file__).parents[1] / "dbt_project/models/marts/fct_valuation_daily.yml").read_text())
+    pe_doc = next(c["description"] for c in documented["models"][0]["columns"] if c["name"] == "pe_ttm")
+    columns = graph.get(dg.AssetKey(["marts", "fct_valuation_daily"])).metadata["dagster/column_schema"].columns
+    assert next(c.description for c in columns if c.name == "pe_ttm") == pe_doc

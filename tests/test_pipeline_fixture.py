@@ -135,3 +135,16 @@ def test_running_twice_changes_nothing(tmp_path):
     assert prices_metadata["rows_inserted"].value == 0
     assert prices_metadata["rows_updated"].value == 0
     assert prices_metadata["rows_unchanged"].value == 34
+
+
+def test_each_materialization_carries_its_tables_row_count(fixture_run):
+    warehouse, result = fixture_run
+    counted = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        if "dagster/row_count" in materialization.metadata:
+            counted[tuple(materialization.asset_key.path)] = materialization.metadata["dagster/row_count"].value
+    # counted again here, by a second query on the file the run wrote
+    for path in (("raw", "prices"), ("marts", "fct_valuation_daily"), ("marts", "mart_peer_valuation"),
+                 ("intermediate", "int_fundamentals_ttm"), ("marts", "mart_data_freshness")):  # fmt: skip
+        assert counted[path] == query(warehouse, f"select count(*) from {'.'.join(path)}")[0][0] > 0, path

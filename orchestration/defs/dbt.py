@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration import settings
+from orchestration.defs.catalog import OWNERS
 from orchestration.defs.resources import WarehouseResource, warehouse_locked
 
 # The dbt installed beside this Python, whether or not the virtualenv is on PATH. dagster-dbt's
@@ -60,6 +61,9 @@ class LayerTranslator(DagsterDbtTranslator):
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
         return dg.AutomationCondition.eager()
 
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return OWNERS
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return "reference"
@@ -97,7 +101,9 @@ def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     duckdb.wait_until_writable()
     prune_target_folders(dbt_project.project_dir / dbt_project.target_path, context.op_execution_context.op.name)
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-    yield from invocation.stream()
+    # dbt holds the DuckDB file while it builds: the row counts are read once it has let go.
+    events = list(invocation.stream())
+    yield from with_row_counts(context, events, duckdb)
     error = invocation.get_error()
     if error is None:
         # dagster-dbt gives each invocation a target folder of its own (artifacts, dbt.log, a copy
@@ -110,6 +116,24 @@ def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         lock_line = next(line for line in str(error).splitlines() if DUCKDB_LOCK_MESSAGE in line.lower())
         raise warehouse_locked(duckdb.database, lock_line.strip()) from error
     raise error
+
+
+def with_row_counts(context: dg.AssetExecutionContext, events: list, duckdb: WarehouseResource) -> Iterator:
+    """dbt's events, each table model's output with its row count (`dagster/row_count`, shown in the UI)."""
+    outputs = [event for event in events if isinstance(event, dg.Output)]
+    counts: dict[str, int] = {}
+    if outputs:
+        with duckdb.get_connection() as conn:
+            tables = {f"{schema}.{name}" for schema, name in conn.execute(
+                "select schema_name, table_name from duckdb_tables()").fetchall()}  # fmt: skip
+            for event in outputs:
+                relation = ".".join(context.asset_key_for_output(event.output_name).path[-2:])
+                if relation in tables:
+                    counts[event.output_name] = conn.execute(f"select count(*) from {relation}").fetchone()[0]
+    for event in events:
+        if isinstance(event, dg.Output) and event.output_name in counts:
+            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[event.output_name]})
+        yield event
 
 
 def dbt_mart_keys() -> list[dg.AssetKey]:

@@ -12,6 +12,7 @@ from orchestration.defs.ingest import PRICES_KEY, PROFILES_KEY, STATEMENTS_KEY
 from orchestration.freshness import Freshness, fundamentals_freshness, series_freshness
 from orchestration.instruments import FX_CALENDAR
 from orchestration.universe import load_universe
+from orchestration.defs.catalog import OWNERS, PYTHON_DUCKDB
 from orchestration.warehouse import transaction
 
 FRESHNESS_KEY = dg.AssetKey(["marts", "mart_data_freshness"])
@@ -35,6 +36,8 @@ FRESHNESS_COLUMNS = ["symbol", "dataset", "exchange_calendar", "last_data_date",
     description="One row per (symbol, dataset): last data date, the latest session that has closed on the "
     "symbol's exchange (XNYS, XHKG; 24/5 for FX), sessions behind, and fresh | stale | missing. "
     "Evaluated at VALUATION_AS_OF when set.",
+    owners=OWNERS,
+    kinds=PYTHON_DUCKDB,
 )
 def mart_data_freshness(duckdb: WarehouseResource) -> dg.MaterializeResult:
     universe = load_universe(settings.universe_path())
@@ -84,7 +87,8 @@ def mart_data_freshness(duckdb: WarehouseResource) -> dg.MaterializeResult:
     not_fresh = frame[frame["status"] != "fresh"]
     counts = frame.groupby("status").size().to_dict()
     return dg.MaterializeResult(
-        metadata={"evaluated_at": str(evaluated_at), **{f"rows_{k}": int(v) for k, v in counts.items()}},
+        metadata={"evaluated_at": str(evaluated_at), "dagster/row_count": int(sum(counts.values())),
+                  **{f"rows_{k}": int(v) for k, v in counts.items()}},  # fmt: skip
         check_results=[
             dg.AssetCheckResult(
                 check_name="all_data_fresh",

@@ -13,6 +13,7 @@ from orchestration.defs.resources import WarehouseResource
 from pydantic import Field
 
 from orchestration import settings
+from orchestration.defs.catalog import OWNERS, PYTHON_DUCKDB, table_metadata
 from orchestration.defs.resources import MarketDataResource
 from orchestration.failpoints import failpoint
 from orchestration.freshness import session_open_local
@@ -133,7 +134,7 @@ def _load(
         "rows_unchanged": result.unchanged,
         "rows_held_stored": result.held,
         "rows_rejected": len(rejected),
-        "table_row_count": conn.execute(f"select count(*) from {table.qualified}").fetchone()[0],
+        "dagster/row_count": conn.execute(f"select count(*) from {table.qualified}").fetchone()[0],
         "symbols_loaded": int(rows["symbol"].nunique()) if len(rows) else 0,
         "symbols_failed": len(fetched.failures),
         "symbols_deferred": len(fetched.deferred),
@@ -227,7 +228,8 @@ def _fetch_check_spec(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(key, group_name="raw", description=f"{table.qualified}: from universe.yml, replaced when it changes.")
+        dg.AssetSpec(key, group_name="raw", description=f"{table.qualified}: from universe.yml, replaced when it changes.",
+                     owners=OWNERS, kinds=PYTHON_DUCKDB, metadata=table_metadata(table))  # fmt: skip
         for table, key in UNIVERSE_KEYS.items()
     ],
     name="raw_universe",
@@ -266,7 +268,7 @@ def raw_universe(duckdb: WarehouseResource) -> Iterator[dg.MaterializeResult]:
     for table, frame in tables.items():
         yield dg.MaterializeResult(
             asset_key=UNIVERSE_KEYS[table],
-            metadata={"table_row_count": len(frame), "changed": table in changed},
+            metadata={"dagster/row_count": len(frame), "changed": table in changed},
         )
 
 
@@ -309,6 +311,9 @@ STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
             description="Daily bars of listings, benchmarks and FX pairs: traded close (on today's split basis) "
             "and adjusted close. Every row is validated before the choice among downloads. Incremental per "
             "symbol (last loaded date minus an overlap); a new symbol gets its full history.",
+            owners=OWNERS,
+            kinds=PYTHON_DUCKDB,
+            metadata=table_metadata(PRICES),
         ),
         dg.AssetSpec(
             SPLITS_KEY,
@@ -316,6 +321,9 @@ STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
             deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
             description="Stock splits per listing (the snapshot's corporate actions; Yahoo's Stock Splits), "
             "loaded with the prices they restate.",
+            owners=OWNERS,
+            kinds=PYTHON_DUCKDB,
+            metadata=table_metadata(STOCK_SPLITS),
         ),
     ],
     check_specs=_fetch_check_spec(PRICES_KEY),
@@ -367,11 +375,11 @@ def _refetch_restated(duckdb: WarehouseResource, source, instruments: list, fetc
     if fetched.frame.empty:
         return fetched
     with duckdb.get_connection() as conn:
+        conn.register("fetched_keys", fetched.frame[["symbol", "date"]])
         stored = conn.execute(
-            "select p.symbol, p.date, p.close, p.adj_close from raw.prices p join "
-            "(select unnest(?) as symbol, unnest(?) as date) f using (symbol, date)",
-            [list(fetched.frame["symbol"]), list(fetched.frame["date"])],
+            "select p.symbol, p.date, p.close, p.adj_close from raw.prices p join fetched_keys f using (symbol, date)"
         ).df()
+        conn.unregister("fetched_keys")
     stored["date"] = pd.to_datetime(stored["date"]).dt.date
     restated = set(restated_symbols(fetched.frame, stored))
     if not restated:
@@ -399,6 +407,9 @@ def _refetch_restated(duckdb: WarehouseResource, source, instruments: list, fetc
     deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
     check_specs=_fetch_check_spec(PROFILES_KEY),
     description="Daily snapshot of each listing's profile (a subset of Yahoo's Ticker.info); history accumulates.",
+    owners=OWNERS,
+    kinds=PYTHON_DUCKDB,
+    metadata=table_metadata(COMPANY_PROFILES),
 )
 def raw_company_profiles(
     config: UniverseSliceConfig, duckdb: WarehouseResource, market_data: MarketDataResource
@@ -466,6 +477,9 @@ def _known_releases(conn: duckdb.DuckDBPyConnection, as_of) -> dict[str, tuple]:
     check_specs=_fetch_check_spec(STATEMENTS_KEY),
     description="Income, balance and cash-flow statements, long; every filing's version is kept. "
     "Fetched from a live source only when they can have changed (first run, an earnings date passed, or too old).",
+    owners=OWNERS,
+    kinds=PYTHON_DUCKDB,
+    metadata=table_metadata(FINANCIAL_STATEMENTS),
 )
 def raw_financial_statements(
     config: UniverseSliceConfig, duckdb: WarehouseResource, market_data: MarketDataResource
@@ -505,4 +519,15 @@ def raw_financial_statements(
     )
 
 
-raw_assets = [raw_universe, raw_prices, raw_company_profiles, raw_financial_statements]
+# Written by every raw load (the loads' rejects), read by dbt: declared so the UI describes it.
+rejected_rows = dg.AssetSpec(
+    [RAW, REJECTED_ROWS.name],
+    group_name="raw",
+    description="Input held back or refused on ingest, one row per bad row or unreadable file: the dataset, "
+    "symbol, reason, and the original row (its file and line) as JSON. Written by each raw load.",
+    owners=OWNERS,
+    kinds=PYTHON_DUCKDB,
+    metadata=table_metadata(REJECTED_ROWS),
+)
+
+raw_assets = [raw_universe, raw_prices, raw_company_profiles, raw_financial_statements, rejected_rows]

@@ -4,6 +4,7 @@ import dagster as dg
 from orchestration.defs.resources import WarehouseResource
 
 from orchestration import settings
+from orchestration.defs.catalog import OWNERS
 from orchestration.defs.dbt import dbt_mart_keys
 from orchestration.defs.freshness import FRESHNESS_KEY
 from orchestration.warehouse.publish import publish_serving_copy
@@ -16,6 +17,8 @@ from orchestration.warehouse.publish import publish_serving_copy
     automation_condition=dg.AutomationCondition.eager(),
     description="Every table of schema marts, copied to warehouse/serving.duckdb and swapped in atomically: "
     "BI tools and SQL users read it read-only and never block, or see half of, a build.",
+    owners=OWNERS,
+    kinds={"duckdb"},
 )
 def serving_marts(duckdb: WarehouseResource) -> dg.MaterializeResult:
     serving_path = settings.serving_path()

@@ -53,6 +53,8 @@ def _parse_dates(values: pd.Series) -> pd.Series:
     """ISO dates (YYYY-MM-DD) only; anything else, 2025-02-30 included, is NaT."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return pd.to_datetime(values).dt.normalize()
+    if pd.api.types.infer_dtype(values, skipna=True) in ("date", "datetime"):  # date objects, not text
+        return pd.to_datetime(values, errors="coerce").dt.normalize()
     as_text = values.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v).astype("object")
     return pd.to_datetime(as_text, errors="coerce", format="%Y-%m-%d")
 
@@ -72,6 +74,8 @@ def coerce_price_types(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _unparseable(original: pd.Series, parsed: pd.Series) -> pd.Series:
     """A cell that had a value the parser could not read (never stored as null over a good value)."""
+    if pd.api.types.is_numeric_dtype(original) or pd.api.types.is_datetime64_any_dtype(original):
+        return original.notna() & parsed.isna()  # typed already: no text to read (a live source's frame)
     present = original.notna() & original.astype("str").str.strip().ne("")
     return present & parsed.isna()
 
@@ -260,6 +264,61 @@ def _calibrated_scale(adjusted: pd.DataFrame, traded: pd.DataFrame | None) -> fl
     return scale if error <= RECOVERY_TOLERANCE else None
 
 
+def _choose_symbol(rows: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """One symbol's rows from all its vintages, by the rules in the module docstring (the general case)."""
+    restated = []
+    for vintage, frame in rows.groupby("vintage", sort=True):
+        frame = frame.copy()
+        basis_date = frame["date"].max()  # a download is split-adjusted as of (at least) its last day
+        factor = _split_factor_after(frame["date"], events, basis_date)
+        for column in ("open", "high", "low", "close", "adj_close", "dividends"):
+            frame[column] = frame[column] / factor
+        frame["volume"] = frame["volume"] * factor
+        restated.append(frame.assign(vintage_date=basis_date))
+    vintages = []
+    for frame in restated:
+        frame = frame.copy()
+        if (frame["price_basis"] == "adjusted").all():
+            adjusted_close = frame["close"].copy()
+            scale = None
+            if frame["dividends"].notna().any():
+                traded = [v for v in restated if (v["price_basis"] == "raw").all()]
+                scale = _calibrated_scale(frame, pd.concat(traded) if traded else None)
+            if scale is None:
+                for column in ("open", "high", "low", "close"):
+                    frame[column] = np.nan
+                frame["price_basis"] = "adjusted"
+            else:
+                dividend_factor = _dividend_factors(frame, scale)
+                for column in ("open", "high", "low", "close"):
+                    frame[column] = frame[column] / dividend_factor
+                frame["price_basis"] = "from_dividends"
+            frame["adj_close"] = adjusted_close
+        elif frame["price_basis"].isin(["index", "fx"]).all():
+            frame["adj_close"] = frame["adj_close"].fillna(frame["close"])
+        frame["_rank"] = frame["price_basis"].map(BASIS_RANK)
+        vintages.append(frame.set_index("date", drop=False))
+
+    # Traded closes first, newest download first among equals.
+    ordered = sorted(vintages, key=lambda v: (v["vintage_date"].iloc[0], v["vintage"].iloc[0]), reverse=True)
+    candidates = pd.concat([frame.assign(_order=i) for i, frame in enumerate(ordered)])
+    best = candidates.sort_values(["_rank", "_order"], ascending=[False, True]).groupby(level=0).head(1)
+    best = best.sort_index()
+
+    # adj_close: one continuous series. The largest download is the anchor (a new file of a few
+    # days must not rebase a whole history); every other one is rescaled onto the series by its
+    # median ratio on common days (the factor of the dividends paid between the two downloads).
+    by_size = sorted(vintages, key=lambda v: (len(v), v["vintage_date"].iloc[0]), reverse=True)
+    adjusted = by_size[0]["adj_close"].dropna()
+    for frame in by_size[1:]:
+        other = frame["adj_close"].dropna()
+        common = adjusted.index.intersection(other.index)
+        ratio = float((adjusted[common] / other[common]).median()) if len(common) else 1.0
+        adjusted = pd.concat([adjusted, other[~other.index.isin(adjusted.index)] * ratio]).sort_index()
+    best["adj_close"] = adjusted.reindex(best.index).to_numpy()
+    return best.reset_index(drop=True)
+
+
 def choose_prices(valid_rows: pd.DataFrame, splits: pd.DataFrame) -> Validated:
     """One row per (symbol, date) from validated vintage rows, by the rules in the module docstring.
 
@@ -270,60 +329,21 @@ def choose_prices(valid_rows: pd.DataFrame, splits: pd.DataFrame) -> Validated:
     if valid_rows.empty:
         empty = pd.DataFrame({c: pd.Series(dtype="object") for c in PRICES.data_columns})
         return Validated(rows=empty, rejected=rejected_rows("prices", empty_vintage_rows(), pd.Series(dtype=object)))
-    chosen = []
-    for symbol, rows in valid_rows.groupby("symbol", sort=True):
-        events = splits[(splits["symbol"] == symbol) & (splits["split_ratio"] != 1.0)]
-        restated = []
-        for vintage, frame in rows.groupby("vintage", sort=True):
-            frame = frame.copy()
-            basis_date = frame["date"].max()  # a download is split-adjusted as of (at least) its last day
-            factor = _split_factor_after(frame["date"], events, basis_date)
-            for column in ("open", "high", "low", "close", "adj_close", "dividends"):
-                frame[column] = frame[column] / factor
-            frame["volume"] = frame["volume"] * factor
-            restated.append(frame.assign(vintage_date=basis_date))
-        vintages = []
-        for frame in restated:
-            frame = frame.copy()
-            if (frame["price_basis"] == "adjusted").all():
-                adjusted_close = frame["close"].copy()
-                scale = None
-                if frame["dividends"].notna().any():
-                    traded = [v for v in restated if (v["price_basis"] == "raw").all()]
-                    scale = _calibrated_scale(frame, pd.concat(traded) if traded else None)
-                if scale is None:
-                    for column in ("open", "high", "low", "close"):
-                        frame[column] = np.nan
-                    frame["price_basis"] = "adjusted"
-                else:
-                    dividend_factor = _dividend_factors(frame, scale)
-                    for column in ("open", "high", "low", "close"):
-                        frame[column] = frame[column] / dividend_factor
-                    frame["price_basis"] = "from_dividends"
-                frame["adj_close"] = adjusted_close
-            elif frame["price_basis"].isin(["index", "fx"]).all():
-                frame["adj_close"] = frame["adj_close"].fillna(frame["close"])
-            frame["_rank"] = frame["price_basis"].map(BASIS_RANK)
-            vintages.append(frame.set_index("date", drop=False))
-
-        # Traded closes first, newest download first among equals.
-        ordered = sorted(vintages, key=lambda v: (v["vintage_date"].iloc[0], v["vintage"].iloc[0]), reverse=True)
-        candidates = pd.concat([frame.assign(_order=i) for i, frame in enumerate(ordered)])
-        best = candidates.sort_values(["_rank", "_order"], ascending=[False, True]).groupby(level=0).head(1)
-        best = best.sort_index()
-
-        # adj_close: one continuous series. The largest download is the anchor (a new file of a few
-        # days must not rebase a whole history); every other one is rescaled onto the series by its
-        # median ratio on common days (the factor of the dividends paid between the two downloads).
-        by_size = sorted(vintages, key=lambda v: (len(v), v["vintage_date"].iloc[0]), reverse=True)
-        adjusted = by_size[0]["adj_close"].dropna()
-        for frame in by_size[1:]:
-            other = frame["adj_close"].dropna()
-            common = adjusted.index.intersection(other.index)
-            ratio = float((adjusted[common] / other[common]).median()) if len(common) else 1.0
-            adjusted = pd.concat([adjusted, other[~other.index.isin(adjusted.index)] * ratio]).sort_index()
-        best["adj_close"] = adjusted.reindex(best.index).to_numpy()
-        chosen.append(best.reset_index(drop=True))
+    # The common case, vectorized: a symbol with one download, traded (or an index, an FX pair), and
+    # no split after its last day has nothing to choose or restate (a daily run, a large backfill).
+    last_day = valid_rows.groupby("symbol")["date"].max()
+    one_vintage = valid_rows.groupby("symbol")["vintage"].nunique() == 1
+    adjusted_only = valid_rows.loc[valid_rows["price_basis"] == "adjusted", "symbol"].unique()
+    real_splits = splits[splits["split_ratio"] != 1.0]
+    split_later = {s for s, d in zip(real_splits["symbol"], real_splits["ex_date"]) if s in last_day and d > last_day[s]}
+    simple = set(one_vintage[one_vintage].index) - set(adjusted_only) - split_later
+    fast = valid_rows[valid_rows["symbol"].isin(simple)].copy()
+    fast["vintage_date"] = fast["symbol"].map(last_day)
+    market = fast["price_basis"].isin(["index", "fx"])
+    fast.loc[market, "adj_close"] = fast.loc[market, "adj_close"].fillna(fast.loc[market, "close"])
+    chosen = [fast.drop_duplicates(subset=["symbol", "date"])]
+    for symbol, rows in valid_rows[~valid_rows["symbol"].isin(simple)].groupby("symbol", sort=True):
+        chosen.append(_choose_symbol(rows, splits[(splits["symbol"] == symbol) & (splits["split_ratio"] != 1.0)]))
     out = pd.concat(chosen, ignore_index=True)
     held = _series_jumps(out)
     return Validated(

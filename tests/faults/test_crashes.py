@@ -109,47 +109,56 @@ def test_kill_during_ingest_leaves_old_or_new_state_and_the_next_run_converges(s
     old, new = states["old"], states["new"]
     assert old["prices"] != new["prices"] and old["financial_statements"] != new["financial_statements"]
 
-    def one(seed: int) -> tuple[int, int]:
+    def one(seed: int) -> tuple[int, int, list[str]]:
         warehouse = copy(states["raw_old"], states["tmp"] / f"ingest_{seed}.duckdb")
         failpoint = FAILPOINTS[seed] if seed < len(FAILPOINTS) else None
         kill_after = None if failpoint else random.Random(seed).uniform(1.0, 6.0)
         run(warehouse, states["snapshot_b"], raw_only=True, failpoint=failpoint, kill_after=kill_after)
         after_kill = state(warehouse, "raw", RAW_TABLES)
-        for table in RAW_TABLES:
-            assert after_kill[table] in (old[table], new[table]), f"seed {seed} ({failpoint}): {table} is a mix"
-        assert run(warehouse, states["snapshot_b"], raw_only=True) == 0
+        problems = [f"seed {seed} ({failpoint}): {t} is a mix" for t in RAW_TABLES if after_kill[t] not in (old[t], new[t])]
+        if run(warehouse, states["snapshot_b"], raw_only=True) != 0:
+            problems.append(f"seed {seed}: the re-run failed")
         final = state(warehouse, "raw", RAW_TABLES)
-        assert final == new, f"seed {seed}: the re-run did not converge"
+        # measured first, asserted after the table is recorded: a failing case still shows its loss
         compared = sum(len(rows) for rows in final.values())
-        lost = sum(len(set(new[t]) - set(final[t])) for t in RAW_TABLES)
-        return compared, lost
+        lost = sum(len(set(new[t] or []) - set(final[t] or [])) for t in RAW_TABLES)
+        if final != new:
+            problems.append(f"seed {seed}: the re-run did not converge")
+        return compared, lost, problems
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(one, range(RUNS)))
     record("SIGKILL during ingest (6 failpoints in transactions + random)", RUNS,
-           sum(c for c, _ in results), sum(lost for _, lost in results))  # fmt: skip
+           sum(c for c, _, _ in results), sum(lost for _, lost, _ in results))  # fmt: skip
+    assert [p for _, _, problems in results for p in problems] == []
+    assert sum(lost for _, lost, _ in results) == 0
 
 
 def test_kill_during_a_full_build_converges_and_serving_is_never_half_published(states):
     marts_new = _without_built_at(states["marts_new"])
 
-    def one(seed: int) -> tuple[int, int]:
+    def one(seed: int) -> tuple[int, int, list[str]]:
         folder = states["tmp"] / f"build_{seed}"
         folder.mkdir()
         warehouse = copy(states["built_old"], folder / "valuation.duckdb")
         shutil.copy(states["tmp"] / "serving_old.duckdb", warehouse.parent / "serving.duckdb")
         run(warehouse, states["snapshot_b"], raw_only=False, kill_after=random.Random(1000 + seed).uniform(3.0, 14.0))
         serving = _without_built_at(state(warehouse.parent / "serving.duckdb", "marts", MARTS, exclude=None))
-        assert serving in (_without_built_at(states["serving_old"]), marts_new), (
-            f"seed {seed}: the serving copy is neither the old nor the new publication")
-        assert run(warehouse, states["snapshot_b"], raw_only=False) == 0
+        problems = []
+        if serving not in (_without_built_at(states["serving_old"]), marts_new):
+            problems.append(f"seed {seed}: the serving copy is neither the old nor the new publication")
+        if run(warehouse, states["snapshot_b"], raw_only=False) != 0:
+            problems.append(f"seed {seed}: the re-run failed")
         final = _without_built_at(state(warehouse, "marts", MARTS, exclude=None))
-        assert final == marts_new, f"seed {seed}: the re-run did not converge"
         compared = sum(len(rows) for rows in final.values())
-        lost = sum(len(set(marts_new[t]) - set(final[t])) for t in MARTS)
-        return compared, lost
+        lost = sum(len(set(marts_new[t] or []) - set(final[t] or [])) for t in MARTS)
+        if final != marts_new:
+            problems.append(f"seed {seed}: the re-run did not converge")
+        return compared, lost, problems
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(one, range(RUNS)))
     record("SIGKILL during a full build (dbt, freshness, publish)", RUNS,
-           sum(c for c, _ in results), sum(lost for _, lost in results))  # fmt: skip
+           sum(c for c, _, _ in results), sum(lost for _, lost, _ in results))  # fmt: skip
+    assert [p for _, _, problems in results for p in problems] == []
+    assert sum(lost for _, lost, _ in results) == 0

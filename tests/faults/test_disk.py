@@ -46,9 +46,12 @@ def test_a_full_disk_fails_clearly_and_leaves_each_asset_old_or_new(small_disk, 
     before = state(warehouse, "raw", RAW_TABLES)
 
     full = ingest(warehouse, SAMPLE_DIR)
+    after = state(warehouse, "raw", RAW_TABLES)  # the file still opens
+    lost = sum(len(set(before[t] or []) - set(after[t] or [])) for t in RAW_TABLES)
+    record("disk full during the sample's ingest", 1, sum(len(r) for r in before.values()), lost)
+    assert lost == 0, "rows stored before the failed run are gone"
     assert full.returncode != 0
     assert "No space left on device" in full.stdout + full.stderr  # DuckDB's own words, in the run's failure
-    after = state(warehouse, "raw", RAW_TABLES)  # the file still opens
     for table in RAW_TABLES:
         if table == "rejected_rows":  # shared by the assets: each asset's rejects commit with its rows
             for dataset in ("prices", "financial_statements", "company_profiles"):
@@ -61,7 +64,6 @@ def test_a_full_disk_fails_clearly_and_leaves_each_asset_old_or_new(small_disk, 
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
     assert ingest(warehouse, SAMPLE_DIR).returncode == 0  # with room, the same run completes
     assert state(warehouse, "raw", RAW_TABLES) == complete
-    record("disk full during the sample's ingest", 1, sum(len(r) for r in before.values()), 0)
 
 
 def test_a_read_only_warehouse_folder_fails_clearly_and_changes_nothing(small_disk):
@@ -71,9 +73,11 @@ def test_a_read_only_warehouse_folder_fails_clearly_and_changes_nothing(small_di
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     try:
         result = ingest(warehouse, FIXTURE_SNAPSHOT)
+        after = state(warehouse, "raw", RAW_TABLES)
+        lost = sum(len(set(before[t] or []) - set(after[t] or [])) for t in RAW_TABLES)
+        record("read-only warehouse folder", 1, sum(len(r) for r in before.values()), lost)
         assert result.returncode != 0
         assert "cannot be written" in result.stdout + result.stderr and "Nothing was changed" in result.stdout + result.stderr
-        assert state(warehouse, "raw", RAW_TABLES) == before
+        assert after == before
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
-    record("read-only warehouse folder", 1, sum(len(r) for r in before.values()), 0)

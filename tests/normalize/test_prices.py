@@ -9,8 +9,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orchestration.normalize.prices import SOURCE_COLUMNS, choose_prices, validate_prices
+from orchestration.warehouse.schema import PRICES
 
 AS_OF = date(2025, 1, 31)
 NO_SPLITS = pd.DataFrame({"symbol": [], "ex_date": [], "split_ratio": []})
@@ -203,3 +206,34 @@ def test_a_small_new_download_does_not_rebase_the_adjusted_history():
              bar(day="2025-01-09", close=103.0, adj_close=51.5, vintage="small.csv")]  # fmt: skip
     chosen = choose(*big, *small)
     assert chosen["adj_close"].tolist() == [100.0, 101.0, 102.0, 103.0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["ACME", "^GSPC", "CNY=X"]), st.integers(min_value=0, max_value=30),
+                          st.floats(min_value=1.0, max_value=500.0), st.floats(min_value=0.5, max_value=1.0)),
+                min_size=1, max_size=40))  # fmt: skip
+def test_the_vectorized_single_download_path_is_the_general_rule(bars):
+    """A symbol with one download takes the fast path of choose_prices; the general per-symbol rule
+    (_choose_symbol) must give exactly the same rows."""
+    from datetime import timedelta
+
+    from orchestration.normalize.prices import _choose_symbol, choose_prices, coerce_price_types
+
+    basis = {"ACME": "raw", "^GSPC": "index", "CNY=X": "fx"}
+    rows = pd.DataFrame([{"symbol": s, "date": date(2025, 1, 1) + timedelta(days=d), "open": c, "high": c, "low": c,
+                          "close": c, "adj_close": None if basis[s] != "raw" else c * f, "volume": 1000.0,
+                          "dividends": None, "stock_splits": None, "currency": "USD", "price_basis": basis[s],
+                          "vintage": "one.csv", "line": i + 2} for i, (s, d, c, f) in enumerate(bars)])  # fmt: skip
+    rows = coerce_price_types(rows.drop_duplicates(subset=["symbol", "date"]))  # typed, as validation leaves them
+    no_splits = pd.DataFrame({"symbol": pd.Series(dtype=object), "ex_date": pd.Series(dtype=object), "split_ratio": pd.Series(dtype=float)})
+    fast = choose_prices(rows, no_splits)
+    general = pd.concat([_choose_symbol(group, no_splits) for _, group in rows.groupby("symbol")], ignore_index=True)
+    held = set(zip(*[pd.Series([json.loads(p)["symbol"] for p in fast.rejected["payload"]]),
+                     pd.Series([json.loads(p)["date"] for p in fast.rejected["payload"]])])) if len(fast.rejected) else set()  # fmt: skip
+    general = general[[(s, d.isoformat()) not in held for s, d in zip(general["symbol"], general["date"])]]
+    order = ["symbol", "date"]
+    pd.testing.assert_frame_equal(
+        fast.rows.sort_values(order, ignore_index=True)[PRICES.data_columns],
+        general.sort_values(order, ignore_index=True)[PRICES.data_columns].astype(fast.rows.dtypes.to_dict()),
+        check_dtype=False,
+    )

@@ -4,6 +4,8 @@ import json
 from datetime import date
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orchestration.normalize.snapshot import statements_from_snapshot
 from orchestration.normalize.statements import validate_statements
@@ -126,3 +128,26 @@ def test_a_row_without_a_readable_period_end_is_rejected_not_a_crash():
     result = validate_statements(frame, date(2026, 1, 1))
     assert result.rejected["reason"].tolist() == ["unparseable_date", "unparseable_date"]
     assert len(result.rows) == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B"]), st.sampled_from(["TotalRevenue", "NetIncome"]),
+                          st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)), max_size=14))
+def test_the_implausible_check_is_the_leave_one_out_median_rule(rows):
+    """The vectorized check against the rule written plainly: each figure against the median size
+    of the other figures of its group (four or more), flagged beyond 20 times it."""
+    import pandas as pd
+
+    from orchestration.normalize.statements import IMPLAUSIBLE_MULTIPLE, _implausible
+
+    frame = pd.DataFrame([{"symbol": s, "line_item": item, "period_type": "quarterly", "unit": "amount", "value": v}
+                          for s, item, v in rows], columns=["symbol", "line_item", "period_type", "unit", "value"])  # fmt: skip
+    expected = set()
+    for _, group in frame.groupby(["symbol", "line_item"]):
+        if len(group) < 4:
+            continue
+        for index in group.index:
+            others = group["value"].abs().drop(index)
+            if others.median() > 0 and abs(group.at[index, "value"]) > IMPLAUSIBLE_MULTIPLE * others.median():
+                expected.add(index)
+    assert set(frame.index[_implausible(frame)]) == expected
