@@ -94,6 +94,10 @@ class _Deferred(Exception):
     """Internal: the run stopped asking (breaker open, budget spent) at this symbol."""
 
 
+class _Refused(Exception):
+    """Internal: what came back for this symbol cannot be used (the reason is the message)."""
+
+
 class YahooSource:
     name = "yahoo"
     fetches_are_free = False
@@ -162,6 +166,8 @@ class YahooSource:
             except _Deferred as error:
                 deferred.update({s: str(error) for s in symbols[number:]})
                 break
+            except _Refused as error:
+                failures[symbol] = str(error)
             except TRANSIENT as error:
                 failures[symbol] = f"gave up after {self.retry.max_attempts} attempts: {error}"
             except (YahooNotFound, self.yf.exceptions.YFException) as error:
@@ -171,7 +177,9 @@ class YahooSource:
                 failures[symbol] = f"unexpected {type(error).__name__} inside yfinance: {error} (traceback in the run log)"
         return failures, deferred
 
-    def _fetched(self, frame: pd.DataFrame, before: dict[str, int], **kwargs) -> Fetched:
+    def _fetched(self, frames: list[pd.DataFrame], empty: pd.DataFrame, before: dict[str, int], **kwargs) -> Fetched:
+        """What a fetch returns: the frames as one, the requests it made (by endpoint), the rest as given."""
+        frame = pd.concat(frames, ignore_index=True) if frames else empty
         used = {k: v - before.get(k, 0) for k, v in self.session.requests.items() if v - before.get(k, 0)}
         return Fetched(frame, requests=sum(used.values()), requests_by_endpoint=used, **kwargs)
 
@@ -184,7 +192,6 @@ class YahooSource:
         before = dict(self.session.requests)
         by_symbol = {instrument.symbol: instrument for instrument in instruments}
         frames, warnings = [], []
-        failures_extra: dict[str, str] = {}
         for instrument in instruments:
             self._known_timezone(instrument)
 
@@ -198,16 +205,14 @@ class YahooSource:
                 frame, currency = self._ask(symbol, lambda t: self._history(t, None))
             mismatch = price_currency_mismatch(instrument, currency)
             if mismatch:
-                failures_extra[symbol] = mismatch
-                return
+                raise _Refused(mismatch)
             frames.append(self._closed_sessions(prices_from_history(frame, instrument), instrument))
 
         failures, deferred = self._each(list(by_symbol), fetch)
-        failures.update(failures_extra)
-        prices = pd.concat(frames, ignore_index=True) if frames else empty_prices()
+        fetched = self._fetched(frames, empty_prices(), before, failures=failures, deferred=deferred, warnings=warnings)
         if self.recorder:
-            self.recorder.prices(prices)
-        return self._fetched(prices, before, failures=failures, deferred=deferred, warnings=warnings)
+            self.recorder.prices(fetched.frame)
+        return fetched
 
     def _history(self, ticker: Any, start: date | None) -> tuple[pd.DataFrame, str | None]:
         frame = ticker.history(
@@ -251,23 +256,20 @@ class YahooSource:
         """Each listing's `Ticker.info`: a quoteSummary and a quote request."""
         before = dict(self.session.requests)
         frames, warnings = [], []
-        failures_extra: dict[str, str] = {}
 
         def fetch(symbol: str) -> None:
             row, missing = profile_row(symbol, self._ask(symbol, lambda t: t.info), snapshot_date)
             if len(missing) == len(row.columns) - 2:
-                failures_extra[symbol] = "Yahoo returned no profile (unknown symbol?)"
-                return
+                raise _Refused("Yahoo returned no profile (unknown symbol?)")
             if missing:
                 warnings.append(f"{symbol}: Ticker.info lacks {', '.join(missing)} (recorded as null)")
             frames.append(row)
 
         failures, deferred = self._each(list(symbols), fetch)
-        failures.update(failures_extra)
-        profiles = pd.concat(frames, ignore_index=True) if frames else empty_profiles()
+        fetched = self._fetched(frames, empty_profiles(), before, failures=failures, deferred=deferred, warnings=warnings)
         if self.recorder:
-            self.recorder.profiles(profiles)
-        return self._fetched(profiles, before, failures=failures, deferred=deferred, warnings=warnings)
+            self.recorder.profiles(fetched.frame)
+        return fetched
 
     # ---------------------------------------------------------------- statements
 
@@ -277,7 +279,6 @@ class YahooSource:
         before = dict(self.session.requests)
         by_symbol = {plan.symbol: plan for plan in plans}
         frames, next_update, last_update = [], {}, {}
-        failures_extra: dict[str, str] = {}
         today = self.now().date()
 
         def fetch(symbol: str) -> None:
@@ -296,16 +297,12 @@ class YahooSource:
                 rows.append(statement_rows(symbol, statement, period_type, table, plan.currency, releases, plan.shares_per_listing_unit))
             reported = self.session.reported_currencies.get(symbol)
             if reported and reported.most_common(1)[0][0] != plan.currency:
-                failures_extra[symbol] = (
-                    f"Yahoo reports {symbol}'s statements in {reported.most_common(1)[0][0]}, "
-                    f"universe.yml says {plan.currency}"
-                )
-                return
-            frame = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else empty_statements()
-            if frame.empty:
-                failures_extra[symbol] = "Yahoo returned no statements"
-                return
-            frames.append(frame)
+                raise _Refused(f"Yahoo reports {symbol}'s statements in {reported.most_common(1)[0][0]}, "
+                               f"universe.yml says {plan.currency}")  # fmt: skip
+            rows = [r for r in rows if len(r)]
+            if not rows:
+                raise _Refused("Yahoo returned no statements")
+            frames.extend(rows)
             upcoming = [d for d in dates if d > today]
             if upcoming:
                 next_update[symbol] = upcoming[0]
@@ -313,11 +310,9 @@ class YahooSource:
                 last_update[symbol] = releases[-1]
 
         failures, deferred = self._each(list(by_symbol), fetch)
-        failures.update(failures_extra)
-        statements = pd.concat(frames, ignore_index=True) if frames else empty_statements()
+        fetched = self._fetched(frames, empty_statements(), before, failures=failures, deferred=deferred,
+                                next_update=next_update, last_update=last_update)  # fmt: skip
         if self.recorder:
-            self.recorder.statements(statements)
-        return self._fetched(
-            statements, before, failures=failures, deferred=deferred, next_update=next_update, last_update=last_update
-        )
+            self.recorder.statements(fetched.frame)
+        return fetched
 
