@@ -59,10 +59,19 @@ member_days as (
 company_days as (
 
     -- one row per company and day: its primary listing, unless only another listing has a P/E
-    -- that day (Alibaba through 9988.HK while BABA has only adjusted closes)
-    select *
+    -- that day (Alibaba through 9988.HK while BABA has only adjusted closes). An aggregate, not a
+    -- window: a row_number() over every (peer group, day, company) ran out of memory at 5,000
+    -- listings x 20 years; arg_min spills to disk and keeps one struct per group.
+    select
+        peer_group,
+        date,
+        company_id,
+        arg_min(
+            {'pe_ttm': pe_ttm, 'ps_ttm': ps_ttm, 'ev_ebitda_ttm': ev_ebitda_ttm},
+            {'no_pe': pe_ttm is null, 'secondary': not is_primary, 'symbol': symbol}
+        ) as chosen
     from member_days
-    {{ one_listing_per_company('peer_group, date', '(pe_ttm is not null) desc') }}
+    group by peer_group, date, company_id
 
 ),
 
@@ -71,10 +80,10 @@ final as (
     select
         peer_group,
         date,
-        {{ peer_median("pe_ttm") }} as median_pe_ttm,
-        {{ peer_median("ps_ttm") }} as median_ps_ttm,
-        {{ peer_median("ev_ebitda_ttm") }} as median_ev_ebitda_ttm,
-        count(pe_ttm) as companies_with_pe,
+        {{ peer_median("chosen.pe_ttm") }} as median_pe_ttm,
+        {{ peer_median("chosen.ps_ttm") }} as median_ps_ttm,
+        {{ peer_median("chosen.ev_ebitda_ttm") }} as median_ev_ebitda_ttm,
+        count(chosen.pe_ttm) as companies_with_pe,
         count(*) as companies_with_prices,
         timezone('UTC', current_timestamp) as built_at
     from company_days
