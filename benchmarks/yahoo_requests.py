@@ -21,6 +21,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from orchestration.defs.resources import MarketDataResource
 from orchestration.ingest_policy import StatementsFetch, annual_due, price_starts, profiles_due, statements_due
 from orchestration.sources import Instrument, StatementPlan, YahooSettings, YahooSource
 from orchestration.universe import load_universe
@@ -59,7 +60,7 @@ def measure(symbols: list[str], run: str) -> Counter:
         plans = [StatementPlan(s, "USD", annual=True) for s in symbols]
     else:
         prices = price_starts(symbols, {s: TODAY - timedelta(days=1) for s in symbols}, overlap_days=5)
-        cycle = YahooSettings_profile_days()
+        cycle = MarketDataResource.model_fields["profile_max_age_days"].default  # the resource's default
         profiles = profiles_due(symbols, {s: TODAY - timedelta(days=1 + i % cycle) for i, s in enumerate(symbols)}, TODAY, cycle)
         last = {}
         for i, s in enumerate(symbols):
@@ -76,12 +77,6 @@ def measure(symbols: list[str], run: str) -> Counter:
     counts.update(source.fetch_profiles(profiles, TODAY).requests_by_endpoint if profiles else {})
     counts.update(source.fetch_statements(plans).requests_by_endpoint if plans else {})
     return counts
-
-
-def YahooSettings_profile_days() -> int:  # noqa: N802 - the resource's default, in one place
-    from orchestration.defs.resources import MarketDataResource
-
-    return MarketDataResource.model_fields["profile_max_age_days"].default
 
 
 def scaled(counts: Counter, factor: float) -> dict[str, int]:

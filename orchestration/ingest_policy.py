@@ -9,6 +9,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from orchestration.normalize.yahoo import RELEASE_WINDOW_DAYS  # one rule: a release publishes the quarter within it
+
 
 def price_starts(symbols: Iterable[str], watermarks: Mapping[str, date], overlap_days: int) -> dict[str, date | None]:
     """Each symbol's fetch start: its last loaded date minus an overlap (late corrections happen),
@@ -40,10 +42,6 @@ class StatementsFetch:
     next_release: date | None  # the next scheduled earnings date known at that fetch
     last_release: date | None  # the latest past earnings release known at that fetch
     latest_quarter_end: date | None = None  # the latest quarter stored for the company
-
-
-# A release publishes the quarter that ended within this many days before it.
-RELEASE_WINDOW_DAYS = 120
 
 
 def _release_published(latest_quarter_end: date | None, release: date) -> bool:
