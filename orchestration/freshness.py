@@ -13,6 +13,7 @@ from functools import lru_cache
 import exchange_calendars as xcals
 import pandas as pd
 
+from orchestration.normalize.yahoo import RELEASE_WINDOW_DAYS  # one rule: a release publishes the quarter within it
 
 
 @dataclass(frozen=True)
@@ -112,16 +113,30 @@ def fundamentals_freshness(
     grace_days: int = 5,
 ) -> Freshness:
     """Statements are stale when a quarter whose earnings release has passed (more than
-    `grace_days` ago) is still absent: a release at R reports a quarter that ended within ~100
-    days before R, so the latest quarter held must end after R - 100 days."""
+    `grace_days` ago) is still absent: a release at R publishes a quarter that ended within
+    RELEASE_WINDOW_DAYS before R, so the latest quarter held must end on or after R minus that.
+
+    With no release date known (the sample source, or Yahoo without an earnings calendar), the
+    quarter after the latest one held is expected at the latest RELEASE_WINDOW_DAYS after it ends;
+    the detail says the date was derived so, never that the data is known to be current."""
     today = clock.date_in(calendar(calendar_code).tz.key)
     if last_quarter_end is None:
         return Freshness(symbol, "fundamentals", calendar_code, None, None, None, "missing", "no quarterly statements")
-    if last_release is None or last_release + timedelta(days=grace_days) > today:
+    if last_release is None:
+        next_quarter_end = three_months_after(last_quarter_end)
+        due = next_quarter_end + timedelta(days=RELEASE_WINDOW_DAYS)
+        if today <= due:
+            return Freshness(symbol, "fundamentals", calendar_code, last_quarter_end, last_quarter_end, 0, "fresh",
+                             f"no earnings release date known; the quarter ending {next_quarter_end} is not due "
+                             f"before {due} ({RELEASE_WINDOW_DAYS} days after its end)")  # fmt: skip
+        behind = sessions_after(calendar_code, due, latest_closed_session(calendar_code, clock))
+        return Freshness(symbol, "fundamentals", calendar_code, last_quarter_end, due, behind, "stale",
+                         f"no earnings release date known; the quarter ending {next_quarter_end} was due by {due} "
+                         f"({RELEASE_WINDOW_DAYS} days after its end) and is still absent")  # fmt: skip
+    if last_release + timedelta(days=grace_days) > today:
         return Freshness(symbol, "fundamentals", calendar_code, last_quarter_end, last_quarter_end, 0, "fresh",
-                         "no release past its grace period")  # fmt: skip
-    expected_after = last_release - timedelta(days=100)
-    if last_quarter_end >= expected_after:
+                         f"earnings released {last_release}, within the {grace_days}-day grace period")  # fmt: skip
+    if last_quarter_end >= last_release - timedelta(days=RELEASE_WINDOW_DAYS):
         return Freshness(symbol, "fundamentals", calendar_code, last_quarter_end, last_quarter_end, 0, "fresh",
                          f"has the quarter released on {last_release}")  # fmt: skip
     behind = sessions_after(calendar_code, last_release, latest_closed_session(calendar_code, clock))
@@ -129,3 +144,11 @@ def fundamentals_freshness(
         symbol, "fundamentals", calendar_code, last_quarter_end, last_release, behind, "stale",
         f"earnings released {last_release}; quarters after {last_quarter_end} still absent",
     )  # fmt: skip
+
+
+def three_months_after(period_end: date) -> date:
+    """The end of the quarter after one ending on `period_end` (a month end stays a month end)."""
+    day = pd.Timestamp(period_end)
+    if day.is_month_end:
+        return (day + pd.offsets.MonthEnd(3)).date()
+    return (day + pd.DateOffset(months=3)).date()

@@ -2,7 +2,13 @@
 
 from datetime import date, datetime, timedelta, timezone
 
-from orchestration.freshness import Clock, fundamentals_freshness, latest_closed_session, series_freshness
+from orchestration.freshness import (
+    Clock,
+    fundamentals_freshness,
+    latest_closed_session,
+    series_freshness,
+    three_months_after,
+)
 
 HKT = timezone(timedelta(hours=8))
 EST = timezone(timedelta(hours=-5))
@@ -50,6 +56,29 @@ def test_a_quarter_whose_earnings_date_passed_ten_days_ago_and_is_absent_is_stal
     assert fundamentals_freshness("ACME", "XNYS", date(2024, 9, 30), released, Clock(date(2025, 2, 3))).status == "fresh"
     assert fundamentals_freshness("ACME", "XNYS", None, released, clock).status == "missing"
 
+
+def test_with_no_release_date_known_the_next_quarter_is_due_120_days_after_its_end():
+    # ACME holds the quarter to 2024-09-30; the next ends 2024-12-31 and is due 120 days later:
+    # 2024-12-31 + 31 (Jan) + 28 (Feb) + 31 (Mar) + 30 (Apr) = 2025-04-30.
+    on_due_date = fundamentals_freshness("ACME", "XNYS", date(2024, 9, 30), None, Clock(date(2025, 4, 30)))
+    assert (on_due_date.status, on_due_date.sessions_behind) == ("fresh", 0)
+    assert "no earnings release date known" in on_due_date.detail and "2025-04-30" in on_due_date.detail
+    # XNYS sessions after 2025-04-30 through Friday 2025-05-09: 1-2 May, 5-9 May = 7
+    late = fundamentals_freshness("ACME", "XNYS", date(2024, 9, 30), None, Clock(date(2025, 5, 9)))
+    assert (late.status, late.last_data_date, late.expected_data_date, late.sessions_behind) == (
+        "stale", date(2024, 9, 30), date(2025, 4, 30), 7)  # fmt: skip
+    assert "no earnings release date known" in late.detail and "2024-12-31" in late.detail
+    # a Hong Kong filer: quarter to 2024-12-31 held, the next ends 2025-03-31, due
+    # 2025-03-31 + 30 (Apr) + 31 (May) + 30 (Jun) + 29 = 2025-07-29; XHKG sessions 30 Jul - 1 Aug = 3
+    hk = fundamentals_freshness("9999.HK", "XHKG", date(2024, 12, 31), None, Clock(date(2025, 8, 1)))
+    assert (hk.status, hk.expected_data_date, hk.sessions_behind) == ("stale", date(2025, 7, 29), 3)
+
+
+def test_the_quarter_after_a_month_end_ends_at_a_month_end():
+    assert three_months_after(date(2024, 9, 30)) == date(2024, 12, 31)
+    assert three_months_after(date(2024, 11, 30)) == date(2025, 2, 28)
+    # a 52-53 week fiscal year ends on a weekday, not a month end: the same day three months on
+    assert three_months_after(date(2024, 9, 28)) == date(2024, 12, 28)
 
 def test_latest_closed_session_uses_each_exchanges_own_close():
     # 2025-01-06 12:00 UTC is 20:00 in Hong Kong (closed) and 07:00 in New York (not open yet)
