@@ -145,7 +145,7 @@ def test_tencent_pe_from_rmb_eps_and_a_hkd_close_recovered_from_dividends(sample
 def test_recovered_hong_kong_closes_sit_on_hkex_ticks(sample_warehouse):
     # A second method for the dividend recovery: a real traded close is a whole number of HKEX ticks
     # (HKD 0.05 from 20 to 100, 0.10 to 200, 0.20 to 500, 0.50 to 1,000). Adjusted closes are not.
-    rows = query(sample_warehouse, "select symbol, trade_date, close_price from staging.stg_prices "
+    rows = query(sample_warehouse, "select symbol, date, close_price from staging.stg_prices "
                                    "where price_basis = 'from_dividends' and symbol in ('9988.HK', '0700.HK')")  # fmt: skip
 
     def tick(price):

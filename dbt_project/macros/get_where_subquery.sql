@@ -12,7 +12,7 @@
     {% if where == 'latest_build' %}
         {% set where = 'built_at = (select max(built_at) from ' ~ relation ~ ')' %}
     {% elif where == 'latest_load' %}
-        {% set where = '(symbol, trade_date) in (select symbol, trade_date from ' ~ relation
+        {% set where = '(symbol, date) in (select symbol, date from ' ~ relation
             ~ ' where loaded_at = (select max(loaded_at) from ' ~ relation ~ '))' %}
     {% endif %}
     {% if where %}

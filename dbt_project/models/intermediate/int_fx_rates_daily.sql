@@ -15,7 +15,7 @@ usd_pairs as (
 quotes as (
 
     select
-        prices.trade_date as quote_date,
+        prices.date as quote_date,
         case when pairs.base_currency = 'USD' then pairs.quote_currency else pairs.base_currency end as currency,
         case
             when pairs.base_currency = 'USD' then prices.close_price
@@ -32,7 +32,7 @@ calendar as (
     select cast(generate_series as date) as rate_date
     from generate_series(
         (select min(quote_date) from quotes),
-        (select max(trade_date) from {{ ref('stg_prices') }}),
+        (select max(date) from {{ ref('stg_prices') }}),
         interval 1 day
     )
 

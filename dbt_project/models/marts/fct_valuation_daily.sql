@@ -32,7 +32,7 @@ rebuild_from as (
 
     {% call rebuild_from('listings', 'date') %}
     -- prices loaded since the last build
-    select symbol, min(trade_date)
+    select symbol, min(date)
     from {{ ref('stg_prices') }}
     where loaded_at > {{ last_build_at() }}
     group by symbol
@@ -62,19 +62,19 @@ listing_prices as (
     select
         prices.symbol,
         listings.company_id,
-        prices.trade_date,
+        prices.date,
         prices.close_price,
         prices.price_basis,
         listings.trading_currency,
         listings.shares_per_listing_unit,
         -- when this session opened, as UTC: what was published before it may be used in it
-        timezone('UTC', timezone(listings.exchange_timezone, prices.trade_date + listings.session_open_local))
+        timezone('UTC', timezone(listings.exchange_timezone, prices.date + listings.session_open_local))
             as session_open_utc
     from {{ ref('stg_prices') }} as prices
     inner join listings on prices.symbol = listings.symbol
     inner join rebuild_from
         on prices.symbol = rebuild_from.symbol
-        and prices.trade_date >= rebuild_from.rebuild_from
+        and prices.date >= rebuild_from.rebuild_from
 
 ),
 
@@ -121,7 +121,7 @@ with_fundamentals as (
         {% for column in ['ttm_revenue', 'ttm_net_income', 'ttm_ebitda', 'ttm_eps_diluted'] %}
         -- a TTM older than the stated maximum age is no longer a trailing figure: null
         case
-            when listing_prices.trade_date - state.fundamentals_period_end <= {{ var('ttm_max_age_days') }}
+            when listing_prices.date - state.fundamentals_period_end <= {{ var('ttm_max_age_days') }}
                 then state.{{ column }}
         end as {{ column }},
         {% endfor %}
@@ -149,17 +149,17 @@ with_fx as (
         eps_fx.units_per_usd as eps_per_usd
     from with_fundamentals
     left join fx as local_fx
-        on with_fundamentals.trade_date = local_fx.rate_date
+        on with_fundamentals.date = local_fx.rate_date
         and with_fundamentals.trading_currency = local_fx.currency
     left join fx as hkd_fx
-        on with_fundamentals.trade_date = hkd_fx.rate_date and hkd_fx.currency = 'HKD'
+        on with_fundamentals.date = hkd_fx.rate_date and hkd_fx.currency = 'HKD'
     left join fx as cny_fx
-        on with_fundamentals.trade_date = cny_fx.rate_date and cny_fx.currency = 'CNY'
+        on with_fundamentals.date = cny_fx.rate_date and cny_fx.currency = 'CNY'
     left join fx as reporting_fx
-        on with_fundamentals.trade_date = reporting_fx.rate_date
+        on with_fundamentals.date = reporting_fx.rate_date
         and with_fundamentals.reporting_currency = reporting_fx.currency
     left join fx as eps_fx
-        on with_fundamentals.trade_date = eps_fx.rate_date
+        on with_fundamentals.date = eps_fx.rate_date
         and with_fundamentals.eps_currency = eps_fx.currency
 
 ),
@@ -186,7 +186,7 @@ final as (
         ---------- ids
         symbol,
         company_id,
-        trade_date as date,
+        date,
 
         ---------- price
         close_price as close,

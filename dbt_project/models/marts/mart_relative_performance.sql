@@ -32,7 +32,7 @@ prices as (
 
     select
         symbol,
-        trade_date,
+        date,
         coalesce(adj_close_price, close_price) as performance_price,
         loaded_at
     from {{ ref('stg_prices') }}
@@ -43,7 +43,7 @@ rebuild_from as (
 
     {% call rebuild_from('listings', 'as_of_date') %}
     -- prices loaded since the last build: the listing's own, or its benchmark's
-    select inputs.symbol, min(prices.trade_date)
+    select inputs.symbol, min(prices.date)
     from prices
     inner join (
         select symbol, symbol as input_symbol from listings
@@ -62,13 +62,13 @@ history as (
     select
         prices.symbol,
         listings.benchmark_symbol,
-        prices.trade_date,
+        prices.date,
         prices.performance_price,
         rebuild_from.rebuild_from
     from prices
     inner join listings on prices.symbol = listings.symbol
     inner join rebuild_from on prices.symbol = rebuild_from.symbol
-    where prices.trade_date >= rebuild_from.rebuild_from - {{ lookback_days }}
+    where prices.date >= rebuild_from.rebuild_from - {{ lookback_days }}
 
 ),
 
@@ -78,7 +78,7 @@ earlier_peaks as (
     select prices.symbol, max(prices.performance_price) as earlier_peak_price
     from prices
     inner join rebuild_from on prices.symbol = rebuild_from.symbol
-    where prices.trade_date < rebuild_from.rebuild_from - {{ lookback_days }}
+    where prices.date < rebuild_from.rebuild_from - {{ lookback_days }}
     group by prices.symbol
 
 ),
@@ -88,10 +88,10 @@ year_ends as (
     -- each listing's last price of each calendar year: the start of the next year's YTD window
     select
         symbol,
-        year(trade_date) + 1 as for_year,
-        arg_max(performance_price, trade_date) as year_start_price
+        year(date) + 1 as for_year,
+        arg_max(performance_price, date) as year_start_price
     from history
-    group by symbol, year(trade_date)
+    group by symbol, year(date)
 
 ),
 
@@ -126,13 +126,13 @@ listing_days as (
         min(performance_price) over (by_date range between interval 364 days preceding and current row)
             as low_52w_price
     from history
-    window by_date as (partition by symbol order by cast(trade_date as timestamp))
+    window by_date as (partition by symbol order by cast(date as timestamp))
 
 ),
 
 benchmark_prices as (
 
-    select prices.symbol, prices.trade_date, prices.performance_price
+    select prices.symbol, prices.date, prices.performance_price
     from prices
     where prices.symbol in (select benchmark_symbol from listings)
 
@@ -145,7 +145,7 @@ benchmark_calendar as (
         benchmarks.symbol,
         cast(day as date) as calendar_date
     from (
-        select symbol, min(trade_date) as first_date, max(trade_date) as last_date
+        select symbol, min(date) as first_date, max(date) as last_date
         from benchmark_prices
         group by symbol
     ) as benchmarks
@@ -159,7 +159,7 @@ benchmark_by_day as (
     select
         calendar.symbol,
         calendar.calendar_date,
-        now.trade_date as level_date,
+        now.date as level_date,
         now.performance_price as level,
         max(now.performance_price) over (
             partition by calendar.symbol order by calendar.calendar_date
@@ -171,19 +171,19 @@ benchmark_by_day as (
         one_year.performance_price as one_year_start_level
     from benchmark_calendar as calendar
     asof left join benchmark_prices as now
-        on calendar.symbol = now.symbol and calendar.calendar_date >= now.trade_date
+        on calendar.symbol = now.symbol and calendar.calendar_date >= now.date
     asof left join benchmark_prices as week
         on calendar.symbol = week.symbol
-        and cast({{ dbt.dateadd('day', -7, 'calendar.calendar_date') }} as date) >= week.trade_date
+        and cast({{ dbt.dateadd('day', -7, 'calendar.calendar_date') }} as date) >= week.date
     asof left join benchmark_prices as month
         on calendar.symbol = month.symbol
-        and cast({{ dbt.dateadd('month', -1, 'calendar.calendar_date') }} as date) >= month.trade_date
+        and cast({{ dbt.dateadd('month', -1, 'calendar.calendar_date') }} as date) >= month.date
     asof left join benchmark_prices as year
         on calendar.symbol = year.symbol
-        and cast(date_trunc('year', calendar.calendar_date) as date) - 1 >= year.trade_date
+        and cast(date_trunc('year', calendar.calendar_date) as date) - 1 >= year.date
     asof left join benchmark_prices as one_year
         on calendar.symbol = one_year.symbol
-        and cast({{ dbt.dateadd('year', -1, 'calendar.calendar_date') }} as date) >= one_year.trade_date
+        and cast({{ dbt.dateadd('year', -1, 'calendar.calendar_date') }} as date) >= one_year.date
 
 ),
 
@@ -204,11 +204,11 @@ with_benchmark as (
     left join earlier_peaks on listing_days.symbol = earlier_peaks.symbol
     left join year_starts
         on listing_days.symbol = year_starts.symbol
-        and year(listing_days.trade_date) = year_starts.for_year
+        and year(listing_days.date) = year_starts.for_year
     left join benchmark_by_day as benchmark
         on listing_days.benchmark_symbol = benchmark.symbol
-        and listing_days.trade_date = benchmark.calendar_date
-    where listing_days.trade_date >= listing_days.rebuild_from
+        and listing_days.date = benchmark.calendar_date
+    where listing_days.date >= listing_days.rebuild_from
 
 ),
 
@@ -218,10 +218,10 @@ returns as (
 
     select
         symbol,
-        trade_date,
+        date,
         benchmark_symbol,
         performance_price,
-        {{ dbt.datediff('benchmark_date', 'trade_date', 'day') }} <= 5 as benchmark_is_current,
+        {{ dbt.datediff('benchmark_date', 'date', 'day') }} <= 5 as benchmark_is_current,
         {% for window in windows %}
         performance_price / {{ window }}_start_price - 1 as listing_{{ window }}_return,
         benchmark_price / {{ window }}_start_level - 1 as benchmark_{{ window }}_return,
@@ -238,7 +238,7 @@ final as (
 
     select
         symbol,
-        trade_date as as_of_date,
+        date as as_of_date,
         benchmark_symbol,
         performance_price as adjusted_close,
         case when benchmark_is_current then benchmark_price end as benchmark_level,

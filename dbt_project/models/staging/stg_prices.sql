@@ -13,7 +13,7 @@ renamed as (
         symbol,
 
         ---------- dates
-        cast(date as date) as trade_date,
+        cast(date as date) as date,
 
         ---------- prices (in `currency`)
         cast(open as double) as open_price,
