@@ -9,8 +9,9 @@
 -- price is the last close on or before its start date; a benchmark more than 5 days stale at
 -- the listing's date gives null, never an old level.
 --
--- Every look-back is a window function over one sort of (symbol, date), and the benchmark's
--- figures come from a small per-calendar-day table: no join of the price history to itself.
+-- Every window's start, the listing's and the benchmark's, is found one way (macros/window_start.sql):
+-- a frame over one sort of each series by date; the benchmark's series is a small table of its
+-- level on every calendar day. No join of the price history to itself.
 -- Incremental (macros/incremental_marts.sql), like fct_valuation_daily: each run rebuilds per
 -- symbol from the earliest date any input changed since the last build (plus
 -- `valuation_rebuild_lookback_days`); the look-backs read a year of history before that, and the
@@ -83,45 +84,14 @@ earlier_peaks as (
 
 ),
 
-year_ends as (
-
-    -- each listing's last price of each calendar year: the start of the next year's YTD window
-    select
-        symbol,
-        year(date) + 1 as for_year,
-        arg_max(performance_price, date) as year_start_price
-    from history
-    group by symbol, year(date)
-
-),
-
-year_starts as (
-
-    -- a year without trading (a suspension) takes the last price before it
-    select
-        listings.symbol,
-        years.for_year,
-        last_value(year_ends.year_start_price ignore nulls) over (
-            partition by listings.symbol order by years.for_year
-        ) as year_start_price
-    from listings
-    cross join (select distinct for_year from year_ends) as years
-    left join year_ends on listings.symbol = year_ends.symbol and years.for_year = year_ends.for_year
-
-),
-
 listing_days as (
 
-    -- Every look-back is a frame of one window (partition by symbol, order by the trade date as
-    -- a timestamp, which interval frames need): one sort serves them all.
+    -- Every look-back is a frame of one window (macros/window_start.sql): one sort serves them all.
     select
         history.*,
-        last_value(performance_price) over (by_date range between unbounded preceding and interval 7 days preceding)
-            as week_start_price,
-        last_value(performance_price) over (by_date range between unbounded preceding and interval 1 month preceding)
-            as month_start_price,
-        last_value(performance_price) over (by_date range between unbounded preceding and interval 1 year preceding)
-            as one_year_start_price,
+        {% for window in return_windows() %}
+        {{ window_start('performance_price', 'by_date', 'date', window) }} as start_price_{{ window }},
+        {% endfor %}
         max(performance_price) over (by_date rows between unbounded preceding and current row) as peak_in_history,
         min(performance_price) over (by_date range between interval 364 days preceding and current row)
             as low_52w_price
@@ -153,37 +123,34 @@ benchmark_calendar as (
 
 ),
 
-benchmark_by_day as (
+benchmark_levels as (
 
-    -- on each calendar day: the benchmark's latest level, and its level at each window's start
+    -- on each calendar day: the benchmark's latest level
     select
         calendar.symbol,
         calendar.calendar_date,
         now.date as level_date,
-        now.performance_price as level,
-        max(now.performance_price) over (
-            partition by calendar.symbol order by calendar.calendar_date
-            rows between unbounded preceding and current row
-        ) as peak_level,
-        week.performance_price as week_start_level,
-        month.performance_price as month_start_level,
-        year.performance_price as year_start_level,
-        one_year.performance_price as one_year_start_level
+        now.performance_price as level
     from benchmark_calendar as calendar
     asof left join benchmark_prices as now
         on calendar.symbol = now.symbol and calendar.calendar_date >= now.date
-    asof left join benchmark_prices as week
-        on calendar.symbol = week.symbol
-        and cast({{ dbt.dateadd('day', -7, 'calendar.calendar_date') }} as date) >= week.date
-    asof left join benchmark_prices as month
-        on calendar.symbol = month.symbol
-        and cast({{ dbt.dateadd('month', -1, 'calendar.calendar_date') }} as date) >= month.date
-    asof left join benchmark_prices as year
-        on calendar.symbol = year.symbol
-        and cast(date_trunc('year', calendar.calendar_date) as date) - 1 >= year.date
-    asof left join benchmark_prices as one_year
-        on calendar.symbol = one_year.symbol
-        and cast({{ dbt.dateadd('year', -1, 'calendar.calendar_date') }} as date) >= one_year.date
+
+),
+
+benchmark_by_day as (
+
+    -- on each calendar day: the latest level, its peak so far and its level at each window's start
+    select
+        symbol,
+        calendar_date,
+        level_date,
+        level,
+        max(level) over (by_day rows between unbounded preceding and current row) as peak_level,
+        {% for window in return_windows() %}
+        {{ window_start('level', 'by_day', 'calendar_date', window) }} as start_level_{{ window }},
+        {% endfor %}
+    from benchmark_levels
+    window by_day as (partition by symbol order by cast(calendar_date as timestamp))
 
 ),
 
@@ -192,27 +159,20 @@ with_benchmark as (
     select
         listing_days.*,
         greatest(listing_days.peak_in_history, earlier_peaks.earlier_peak_price) as peak_price,
-        year_starts.year_start_price,
         benchmark.level_date as benchmark_date,
         benchmark.level as benchmark_price,
         benchmark.peak_level as benchmark_peak_price,
-        benchmark.week_start_level,
-        benchmark.month_start_level,
-        benchmark.year_start_level,
-        benchmark.one_year_start_level
+        {% for window in return_windows() %}
+        benchmark.start_level_{{ window }},
+        {% endfor %}
     from listing_days
     left join earlier_peaks on listing_days.symbol = earlier_peaks.symbol
-    left join year_starts
-        on listing_days.symbol = year_starts.symbol
-        and year(listing_days.date) = year_starts.for_year
     left join benchmark_by_day as benchmark
         on listing_days.benchmark_symbol = benchmark.symbol
         and listing_days.date = benchmark.calendar_date
     where listing_days.date >= listing_days.rebuild_from
 
 ),
-
-{% set windows = ['week', 'month', 'year', 'one_year'] %}
 
 returns as (
 
@@ -222,9 +182,9 @@ returns as (
         benchmark_symbol,
         performance_price,
         {{ dbt.datediff('benchmark_date', 'date', 'day') }} <= 5 as benchmark_is_current,
-        {% for window in windows %}
-        performance_price / {{ window }}_start_price - 1 as listing_{{ window }}_return,
-        benchmark_price / {{ window }}_start_level - 1 as benchmark_{{ window }}_return,
+        {% for window in return_windows() %}
+        performance_price / start_price_{{ window }} - 1 as return_{{ window }},
+        benchmark_price / start_level_{{ window }} - 1 as benchmark_return_{{ window }},
         {% endfor %}
         performance_price / peak_price - 1 as drawdown_from_peak,
         performance_price / low_52w_price - 1 as rebound_from_52w_low,
@@ -242,18 +202,15 @@ final as (
         benchmark_symbol,
         performance_price as adjusted_close,
         case when benchmark_is_current then benchmark_price end as benchmark_level,
-        listing_week_return as return_1w,
-        listing_month_return as return_1m,
-        listing_year_return as return_ytd,
-        listing_one_year_return as return_1y,
-        {% for window in windows %}
-        case when benchmark_is_current then benchmark_{{ window }}_return end
-            as benchmark_return_{{ {'week': '1w', 'month': '1m', 'year': 'ytd', 'one_year': '1y'}[window] }},
+        {% for window in return_windows() %}
+        return_{{ window }},
         {% endfor %}
-        {% for window in windows %}
-        listing_{{ window }}_return
-            - case when benchmark_is_current then benchmark_{{ window }}_return end
-            as excess_return_{{ {'week': '1w', 'month': '1m', 'year': 'ytd', 'one_year': '1y'}[window] }},
+        {% for window in return_windows() %}
+        case when benchmark_is_current then benchmark_return_{{ window }} end as benchmark_return_{{ window }},
+        {% endfor %}
+        {% for window in return_windows() %}
+        return_{{ window }} - case when benchmark_is_current then benchmark_return_{{ window }} end
+            as excess_return_{{ window }},
         {% endfor %}
         drawdown_from_peak,
         rebound_from_52w_low,
