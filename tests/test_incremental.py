@@ -1,13 +1,18 @@
 """fct_valuation_daily and mart_relative_performance are incremental: a daily run rebuilds only
 what changed, and gives the same rows as a full rebuild."""
 
+import json
+import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from orchestration.defs.dbt import DBT_EXECUTABLE, dbt_project
 from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, query, run_pipeline
 
 COLUMNS = "* exclude (built_at)"
@@ -97,3 +102,52 @@ def test_relative_performance_daily_run_equals_a_full_rebuild(runs):
     assert query(daily, "select return_1w from marts.mart_relative_performance where symbol = 'DRGN' and as_of_date = '2025-01-13'") == [
         (pytest.approx(83 / 76 - 1),)
     ]
+
+
+def failing_price_tests(warehouse: Path, work: Path, *flags: str) -> dict[str, int]:
+    """`dbt build` of stg_prices and its tests on `warehouse` (the marts are not rebuilt):
+    each failing test and its failing rows, from dbt's run_results.json."""
+    project = str(dbt_project.project_dir)
+    subprocess.run(
+        [DBT_EXECUTABLE, "build", "--select", "stg_prices", *flags, "--project-dir", project, "--profiles-dir", project,
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],  # fmt: skip
+        env={**os.environ, "VALUATION_WAREHOUSE": str(warehouse)},
+        capture_output=True,
+        check=False,
+    )
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    assert {result["status"] for result in results} <= {"success", "pass", "fail"}, results
+    assert len(results) > 5, "stg_prices and its tests ran"
+    return {result["unique_id"].split(".")[2]: result["failures"] for result in results if result["status"] == "fail"}
+
+
+def load_price(warehouse: Path, symbol: str, day: str, adj_close: float | None, loaded_at: str = "now") -> None:
+    """A row of raw.prices as a load would leave it, written directly: validation would refuse a null close."""
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("delete from raw.prices where symbol = ? and date = ?", [symbol, day])
+        conn.execute(
+            "insert into raw.prices by name select ? as symbol, cast(? as date) as date, 80.0 as close, "
+            "? as adj_close, 'USD' as currency, 'raw' as price_basis, 'sample' as _source, "
+            "case when ? = 'now' then timezone('UTC', now()) else cast(? as timestamp) end as _loaded_at",
+            [symbol, day, adj_close, loaded_at, loaded_at],
+        )
+
+
+def test_a_bad_price_row_fails_every_refresh_until_fixed_and_every_full_build(runs, tmp_path):
+    warehouse = tmp_path / "valuation.duckdb"
+    shutil.copyfile(runs.full, warehouse)
+    null_adjusted_close = "not_null_stg_prices_adj_close_price"
+
+    load_price(warehouse, "ACME", "2025-01-14", adj_close=None)
+    assert failing_price_tests(warehouse, tmp_path) == {null_adjusted_close: 1}
+    # a later load of another symbol: the bad row is still unfixed, and still loaded since the marts' last build
+    load_price(warehouse, "DRGN", "2025-01-14", adj_close=82.0)
+    assert failing_price_tests(warehouse, tmp_path) == {null_adjusted_close: 1}
+    assert failing_price_tests(warehouse, tmp_path, "--full-refresh") == {null_adjusted_close: 1}
+    load_price(warehouse, "ACME", "2025-01-14", adj_close=106.0)
+    assert failing_price_tests(warehouse, tmp_path) == {}
+
+    # a bad row loaded before the marts' last build: a refresh tests what changed since, a full build everything
+    load_price(warehouse, "DRGN", "2025-01-15", adj_close=None, loaded_at="2000-01-01 00:00:00")
+    assert failing_price_tests(warehouse, tmp_path) == {}
+    assert failing_price_tests(warehouse, tmp_path, "--full-refresh") == {null_adjusted_close: 1}
