@@ -1,49 +1,91 @@
-"""Schedules fire after each exchange's close in its own time zone, and skip its holidays."""
+"""Schedules fire after each exchange's close in its own time zone, and skip its holidays; the dbt
+models follow raw data by Declarative Automation. Evaluated through Dagster's public testing APIs."""
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from dagster._utils.schedules import cron_string_iterator
+import pandas as pd
+import pytest
 
 from orchestration.definitions import defs
+from orchestration.freshness import calendar
 
-NEW_YORK, HONG_KONG = ZoneInfo("America/New_York"), ZoneInfo("Asia/Hong_Kong")
+DBT_LAYERS = ("staging", "intermediate", "marts")
 
 
-def evaluate(name: str, when: datetime):
-    schedule = defs.get_schedule_def(name)
+def ticks(schedule: dg.ScheduleDefinition, first: date, last: date) -> list[datetime]:
+    """When the schedule fires between two dates, read off its cron string ("M H * * a-b") in its
+    own time zone: a second reading, independent of Dagster's cron iterator."""
+    minute, hour, day_of_month, month, weekdays = schedule.cron_schedule.split()
+    assert (day_of_month, month) == ("*", "*"), f"not a daily schedule: {schedule.cron_schedule}"
+    low, high = (int(day) for day in weekdays.split("-"))
+    zone = ZoneInfo(schedule.execution_timezone)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return [datetime.combine(d, time(int(hour), int(minute)), zone) for d in days if low <= d.isoweekday() % 7 <= high]
+
+
+def evaluate(schedule: dg.ScheduleDefinition, when: datetime) -> tuple[list[dg.RunRequest], str | None]:
+    """The schedule invoked as Dagster's testing docs show: (its run requests, its skip message)."""
     with dg.build_schedule_context(scheduled_execution_time=when) as context:
-        return list(schedule.evaluate_tick(context).run_requests or []), schedule.evaluate_tick(context).skip_message
+        result = schedule(context)
+    if isinstance(result, dg.SkipReason):
+        return [], result.skip_message
+    return (list(result) if isinstance(result, list) else [result]), None
 
 
-def test_hk_schedule_runs_after_the_close_and_skips_lunar_new_year():
-    requests, _ = evaluate("hk_after_close", datetime(2025, 1, 28, 16, 45, tzinfo=HONG_KONG))
-    assert [r.run_key for r in requests] == ["hk_after_close:2025-01-28"]
-    requests, skip = evaluate("hk_after_close", datetime(2025, 1, 29, 16, 45, tzinfo=HONG_KONG))
-    assert requests == [] and skip == "XHKG has no session on 2025-01-29"
+def sessions_run(name: str, calendar_code: str, first: date, last: date, after_close: bool = True) -> list[date]:
+    """Evaluate every tick of a schedule between two dates; return the sessions it ran for, after
+    checking each tick against the exchange calendar: a run only after that session's close and
+    before the next session opens (or, `after_close=False`, between the previous close and that
+    session's open), one request per partition of its job, each tagged with the session; a skip,
+    naming the day, on a day without a session."""
+    schedule = defs.get_schedule_def(name)
+    partitions = defs.resolve_job_def(schedule.job_name).partitions_def
+    expected_partitions = sorted(partitions.get_partition_keys()) if partitions else [None]
+    cal = calendar(calendar_code)
+    ran = []
+    for tick in ticks(schedule, first, last):
+        requests, skipped = evaluate(schedule, tick)
+        day = tick.date()
+        if not cal.is_session(day.isoformat()):
+            assert requests == [] and skipped == f"{calendar_code} has no session on {day}", tick
+            continue
+        session = pd.Timestamp(day)
+        if after_close:
+            assert cal.session_close(session) < pd.Timestamp(tick) < cal.session_open(cal.next_session(session)), tick
+        else:
+            assert cal.session_close(cal.previous_session(session)) < pd.Timestamp(tick) < cal.session_open(session), tick
+        assert sorted(r.partition_key for r in requests) == expected_partitions, tick
+        assert {r.tags["session"] for r in requests} == {day.isoformat()}, tick
+        assert len({r.run_key for r in requests}) == len(requests) and all(day.isoformat() in r.run_key for r in requests)
+        ran.append(day)
+    return ran
 
 
-def test_us_schedule_skips_thanksgiving_and_runs_on_the_half_day():
-    assert evaluate("us_after_close", datetime(2024, 11, 28, 16, 45, tzinfo=NEW_YORK))[1] == "XNYS has no session on 2024-11-28"
-    requests, _ = evaluate("us_after_close", datetime(2024, 11, 29, 16, 45, tzinfo=NEW_YORK))
-    assert [r.run_key for r in requests] == ["us_after_close:2024-11-29"]
+def test_hk_prices_run_after_each_hkex_close_and_not_over_lunar_new_year():
+    # HKEX was shut 29-31 January 2025 (Lunar New Year); the eve, 28 January, was a half day.
+    ran = sessions_run("hk_after_close", "XHKG", date(2025, 1, 27), date(2025, 2, 7))
+    assert ran == [date(2025, 1, 27), date(2025, 1, 28), *(date(2025, 2, d) for d in range(3, 8))]
 
 
-def test_us_schedule_follows_new_york_across_the_daylight_saving_change():
-    schedule = defs.get_schedule_def("us_after_close")
-    assert (schedule.cron_schedule, schedule.execution_timezone) == ("45 16 * * 1-5", "America/New_York")
-    start = datetime(2025, 3, 6, 0, 0, tzinfo=NEW_YORK).timestamp()  # DST starts Sunday 9 March 2025
-    ticks = cron_string_iterator(start, schedule.cron_schedule, schedule.execution_timezone)
-    utc = [next(ticks).astimezone(ZoneInfo("UTC")).strftime("%a %H:%M") for _ in range(4)]
-    assert utc == ["Thu 21:45", "Fri 21:45", "Mon 20:45", "Tue 20:45"]  # 16:45 EST, then 16:45 EDT
+def test_us_prices_run_after_the_nyse_close_across_thanksgiving_and_the_half_day():
+    # NYSE: shut on Thanksgiving, 28 November 2024; closed at 13:00 on the 29th.
+    ran = sessions_run("us_after_close", "XNYS", date(2024, 11, 25), date(2024, 11, 29))
+    assert ran == [date(2024, 11, 25), date(2024, 11, 26), date(2024, 11, 27), date(2024, 11, 29)]
 
 
-def test_hk_schedule_is_in_hong_kong_time_without_daylight_saving():
-    schedule = defs.get_schedule_def("hk_after_close")
-    start = datetime(2025, 3, 6, 0, 0, tzinfo=HONG_KONG).timestamp()
-    ticks = cron_string_iterator(start, schedule.cron_schedule, schedule.execution_timezone)
-    assert [next(ticks).astimezone(ZoneInfo("UTC")).strftime("%a %H:%M") for _ in range(3)] == ["Thu 08:45", "Fri 08:45", "Mon 08:45"]
+def test_us_prices_follow_new_york_across_the_daylight_saving_change():
+    # Daylight saving began Sunday 9 March 2025: the NYSE close moved from 21:00 to 20:00 UTC, and
+    # the schedule's run with it (each tick checked against that day's close in sessions_run).
+    ran = sessions_run("us_after_close", "XNYS", date(2025, 3, 6), date(2025, 3, 11))
+    assert ran == [date(2025, 3, 6), date(2025, 3, 7), date(2025, 3, 10), date(2025, 3, 11)]
+
+
+def test_fundamentals_run_before_the_nyse_opens_on_its_sessions_only():
+    # Good Friday, 18 April 2025: NYSE shut.
+    ran = sessions_run("fundamentals_before_us_open", "XNYS", date(2025, 4, 16), date(2025, 4, 22), after_close=False)
+    assert ran == [date(2025, 4, 16), date(2025, 4, 17), date(2025, 4, 21), date(2025, 4, 22)]
 
 
 def test_the_hk_job_refreshes_only_hong_kong_series(tmp_path, monkeypatch):
@@ -66,8 +108,51 @@ def test_the_hk_job_refreshes_only_hong_kong_series(tmp_path, monkeypatch):
     assert query(warehouse, "select distinct symbol from raw.prices order by 1") == [("9999.HK",), ("^HSI",)]
 
 
-def test_dbt_models_rebuild_by_declarative_automation():
-    graph = defs.resolve_asset_graph()
-    for key in graph.materializable_asset_keys:
-        if key.path[0] in ("staging", "intermediate", "marts"):
-            assert graph.get(key).automation_condition is not None, key
+def dbt_models_downstream_of(key: dg.AssetKey) -> set[dg.AssetKey]:
+    """The dbt models downstream of an asset, read off the declared dependencies of every asset spec."""
+    children: dict[dg.AssetKey, set[dg.AssetKey]] = {}
+    for spec in defs.resolve_all_asset_specs():
+        for dep in spec.deps:
+            children.setdefault(dep.asset_key, set()).add(spec.key)
+    found, frontier = set(), [key]
+    while frontier:
+        for child in children.get(frontier.pop(), ()):
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return {key for key in found if key.path[0] in DBT_LAYERS}
+
+
+@pytest.fixture
+def settled_instance():
+    """A Dagster instance on which every asset has been materialized once, and an automation cursor
+    that has seen it: the state after a complete run."""
+    instance = dg.DagsterInstance.ephemeral()
+    for key in (spec.key for spec in defs.resolve_all_asset_specs()):
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key))
+    cursor = dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
+    return instance, cursor
+
+
+def requested_dbt_models(instance: dg.DagsterInstance, cursor) -> tuple[set[dg.AssetKey], object]:
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    dbt_keys = [spec.key for spec in defs.resolve_all_asset_specs() if spec.key.path[0] in DBT_LAYERS]
+    return {key for key in dbt_keys if result.get_num_requested(key)}, result.cursor
+
+
+@pytest.mark.parametrize("table, built_on_it, not_built_on_it", [
+    ("prices", ["staging", "stg_prices"], ["staging", "stg_company_profiles"]),
+    ("company_profiles", ["staging", "stg_company_profiles"], ["staging", "stg_prices"]),
+])  # fmt: skip
+def test_new_raw_data_requests_exactly_the_dbt_models_built_on_it_once(settled_instance, table, built_on_it, not_built_on_it):
+    instance, cursor = settled_instance
+    requested, cursor = requested_dbt_models(instance, cursor)
+    assert requested == set(), "nothing changed since the last run: nothing to rebuild"
+
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=dg.AssetKey(["raw", table])))
+    requested, cursor = requested_dbt_models(instance, cursor)
+    assert requested == dbt_models_downstream_of(dg.AssetKey(["raw", table]))
+    assert dg.AssetKey(built_on_it) in requested and dg.AssetKey(not_built_on_it) not in requested
+
+    requested, _ = requested_dbt_models(instance, cursor)
+    assert requested == set(), "requested once, not again on the next tick"
