@@ -20,7 +20,7 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import query
+from tests.conftest import REPO_ROOT, query
 
 
 def fct(warehouse, symbol, day, *columns):
@@ -107,6 +107,21 @@ def test_peer_valuation_counts_each_company_once(fixture_warehouse):
     # the median; the HK line trades at a discount to it.
     assert rows[0][5] == pytest.approx(drgn_pe) and rows[1][6] == pytest.approx(0.0)
     assert rows[0][6] == pytest.approx(hk_pe / drgn_pe - 1)
+
+
+def test_market_caps_by_currency_read_each_company_once_off_the_peer_comparison(fixture_warehouse):
+    rows = query(fixture_warehouse, (REPO_ROOT / "analysis" / "market_caps_by_currency.sql").read_text())
+    # As of 2025-01-10: Dragon through DRGN, its primary listing (9999.HK is valued that day too),
+    # 7,900,000,000 shares x 81.00 / 8 per ADS; Acme 1,000,000,000 shares x 104.00. HKD 7.82, CNY 7.34.
+    dragon_usd, acme_usd = 7_900_000_000 * 81.00 / 8, 1_000_000_000 * 104.00
+    assert [row[:3] for row in rows] == [
+        ("Acme Corporation", "ACME", date(2025, 1, 10)),
+        ("Dragon Holdings", "DRGN", date(2025, 1, 10)),
+    ]
+    assert rows[0][3:] == pytest.approx((acme_usd, acme_usd * 7.82, acme_usd * 7.34))
+    assert rows[1][3:] == pytest.approx((dragon_usd, dragon_usd * 7.82, dragon_usd * 7.34))
+    represented = query(fixture_warehouse, "select symbol, represents_company from marts.mart_peer_valuation order by symbol")
+    assert represented == [("9999.HK", False), ("ACME", True), ("DRGN", True)]
 
 
 def test_capex_in_usd_at_period_end_rates(fixture_warehouse):

@@ -91,6 +91,7 @@ company_ranks as (
     select
         peer_group,
         company_id,
+        symbol as company_symbol,
         rank() over (partition by peer_group order by market_cap_usd desc nulls last) as rank_in_group
     from company_rows
 
@@ -106,6 +107,7 @@ final as (
         member_rows.valuation_date,
         member_rows.market_cap_usd,
         company_ranks.rank_in_group,
+        member_rows.symbol = company_ranks.company_symbol as represents_company,
         peer_medians.companies_in_group,
         peer_medians.companies_with_pe,
         member_rows.pe_ttm,
