@@ -19,6 +19,7 @@ EXPECTED_ASSETS = {
     "marts": ["marts/bridge_company_peer_group", "marts/dim_company", "marts/dim_listing",
               "marts/fct_valuation_daily", "marts/mart_capex", "marts/mart_data_freshness",
               "marts/mart_peer_valuation", "marts/mart_peer_valuation_daily", "marts/mart_relative_performance"],
+    "freshness": ["freshness/data_freshness"],
     "serving": ["serving/marts"],
 }  # fmt: skip
 
@@ -44,8 +45,18 @@ def test_dbt_tests_are_asset_checks_on_the_marts():
     assert ("marts/fct_valuation_daily", "unique_combination_fct_valuation_daily_symbol__date") in checks
     assert ("marts/dim_listing", "unique_dim_listing_symbol") in checks
     assert ("marts/fct_valuation_daily", "market_cap_jumps_without_a_split") in checks
-    assert ("marts/mart_data_freshness", "all_data_fresh") in checks
+    assert ("freshness/data_freshness", "all_data_fresh") in checks
     assert {("raw/prices", "fetch_complete"), ("raw/financial_statements", "fetch_complete")} <= checks
+
+
+def test_the_freshness_evaluation_feeds_the_dbt_mart_that_publishes_it():
+    graph = defs.resolve_asset_graph()
+    mart = graph.get(next(k for k in graph.materializable_asset_keys if k.path == ["marts", "mart_data_freshness"]))
+    assert {k.to_user_string() for k in mart.parent_keys} == {"freshness/data_freshness"}
+    evaluation = graph.get(next(k for k in graph.materializable_asset_keys if k.path == ["freshness", "data_freshness"]))
+    assert {"raw/prices", "raw/company_profiles", "raw/financial_statements"} <= {k.to_user_string() for k in evaluation.parent_keys}
+    serving = graph.get(next(k for k in graph.materializable_asset_keys if k.path == ["serving", "marts"]))
+    assert mart.key in serving.parent_keys
 
 
 def test_schedules_and_jobs():

@@ -16,7 +16,7 @@ from tests.servers import free_port, running_server
 BIN = Path(sys.executable).parent
 RUN_CONFIG = json.dumps({"execution": {"config": {"in_process": {}}}})
 CHECKS_QUERY = """
-{ assetNodeOrError(assetKey: {path: ["marts", "mart_data_freshness"]}) {
+{ assetNodeOrError(assetKey: {path: ["freshness", "data_freshness"]}) {
     ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks {
         name
         executionForLatestMaterialization { status evaluation { success

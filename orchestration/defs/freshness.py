@@ -1,4 +1,7 @@
-"""Freshness of every series, in sessions of its own exchange: marts.mart_data_freshness + a check."""
+"""Freshness of every series, in sessions of its own exchange: freshness.data_freshness + a check.
+
+The dbt model marts.mart_data_freshness publishes it (documented and tested there, beside the
+other marts); this asset is its source, upstream of it in the asset graph."""
 
 
 from datetime import datetime, timezone
@@ -15,14 +18,14 @@ from orchestration.universe import load_universe
 from orchestration.defs.catalog import OWNERS, PYTHON_DUCKDB
 from orchestration.warehouse import transaction
 
-FRESHNESS_KEY = dg.AssetKey(["marts", "mart_data_freshness"])
+FRESHNESS_KEY = dg.AssetKey(["freshness", "data_freshness"])
 FRESHNESS_COLUMNS = ["symbol", "dataset", "exchange_calendar", "last_data_date", "expected_data_date",
                      "sessions_behind", "status", "detail", "evaluated_at"]  # fmt: skip
 
 
 @dg.asset(
     key=FRESHNESS_KEY,
-    group_name="marts",
+    group_name="freshness",
     deps=[PRICES_KEY, PROFILES_KEY, STATEMENTS_KEY],
     automation_condition=dg.AutomationCondition.eager(),
     check_specs=[
@@ -35,11 +38,11 @@ FRESHNESS_COLUMNS = ["symbol", "dataset", "exchange_calendar", "last_data_date",
     ],
     description="One row per (symbol, dataset): last data date, the latest session that has closed on the "
     "symbol's exchange (XNYS, XHKG; 24/5 for FX), sessions behind, and fresh | stale | missing. "
-    "Evaluated at VALUATION_AS_OF when set.",
+    "Evaluated at VALUATION_AS_OF when set. Published as marts.mart_data_freshness by dbt.",
     owners=OWNERS,
     kinds=PYTHON_DUCKDB,
 )
-def mart_data_freshness(duckdb: WarehouseResource) -> dg.MaterializeResult:
+def data_freshness(duckdb: WarehouseResource) -> dg.MaterializeResult:
     universe = load_universe(settings.universe_path())
     clock = settings.clock()
     with duckdb.get_connection() as conn:
@@ -74,10 +77,10 @@ def mart_data_freshness(duckdb: WarehouseResource) -> dg.MaterializeResult:
     )  # fmt: skip
     with duckdb.get_connection() as conn:
         with transaction(conn):
-            conn.execute("create schema if not exists marts")
+            conn.execute("create schema if not exists freshness")
             conn.register("freshness_frame", frame)
             conn.execute(
-                "create or replace table marts.mart_data_freshness as select symbol, dataset, exchange_calendar, "
+                "create or replace table freshness.data_freshness as select symbol, dataset, exchange_calendar, "
                 "cast(last_data_date as date) as last_data_date, cast(expected_data_date as date) as expected_data_date, "
                 "cast(sessions_behind as integer) as sessions_behind, status, detail, "
                 "cast(evaluated_at as timestamp) as evaluated_at from freshness_frame"

@@ -6,14 +6,13 @@ from orchestration.defs.resources import WarehouseResource
 from orchestration import settings
 from orchestration.defs.catalog import OWNERS
 from orchestration.defs.dbt import dbt_mart_keys
-from orchestration.defs.freshness import FRESHNESS_KEY
 from orchestration.warehouse.publish import publish_serving_copy
 
 
 @dg.asset(
     key=["serving", "marts"],
     group_name="serving",
-    deps=[*dbt_mart_keys(), FRESHNESS_KEY],
+    deps=dbt_mart_keys(),
     automation_condition=dg.AutomationCondition.eager(),
     description="Every table of schema marts, copied to warehouse/serving.duckdb and swapped in atomically: "
     "BI tools and SQL users read it read-only and never block, or see half of, a build.",
