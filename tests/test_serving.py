@@ -1,10 +1,12 @@
 """The serving copy: readers never block a build, and never see half of one."""
 
+import contextlib
+import io
+import re
 import shutil
 from pathlib import Path
 
 import duckdb
-import sqlalchemy
 
 from dashboard.report import write_report
 from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, REPO_ROOT, run_pipeline
@@ -42,26 +44,30 @@ def test_a_reader_holding_the_serving_copy_never_blocks_a_rebuild(tmp_path):
     assert not list(tmp_path.glob(".serving.duckdb.*.tmp")), "no temporary file left behind"
 
 
-def test_the_python_routes_of_the_warehouse_readme(sample_warehouse):
-    """The two Python routes in warehouse/README.md, run as written there, agree."""
-    serving = sample_warehouse.parent / "serving.duckdb"
+def test_the_python_snippets_of_the_warehouse_readme_run_as_written(sample_warehouse, tmp_path, monkeypatch):
+    """Each Python snippet of warehouse/README.md, run as written from a checkout whose warehouse/
+    holds the sample's serving copy, reads the marts."""
+    (tmp_path / "warehouse").mkdir()
+    (tmp_path / "warehouse" / "serving.duckdb").symlink_to(sample_warehouse.parent / "serving.duckdb")
+    (tmp_path / "analysis").symlink_to(REPO_ROOT / "analysis")
+    monkeypatch.chdir(tmp_path)
+    duckdb_snippet, sqlalchemy_snippet = re.findall(r"```python\n(.*?)```", (REPO_ROOT / "warehouse" / "README.md").read_text(), re.S)
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(duckdb_snippet, {})
+    namespace: dict = {}
+    exec(sqlalchemy_snippet, namespace)
+    namespace["engine"].dispose()
+
     query = (REPO_ROOT / "analysis" / "market_caps_by_currency.sql").read_text()
-
-    with duckdb.connect(str(serving), read_only=True) as conn:
-        by_duckdb = conn.execute(query).fetchall()
-
-    engine = sqlalchemy.create_engine(f"duckdb:///{serving}", connect_args={"read_only": True})
-    with engine.connect() as conn:
-        by_sqlalchemy = [tuple(row) for row in conn.execute(sqlalchemy.text(query))]
-    engine.dispose()
-
-    assert by_duckdb == by_sqlalchemy
+    with duckdb.connect(str(sample_warehouse.parent / "serving.duckdb"), read_only=True) as conn:
+        expected_frame, expected_rows = conn.execute(query).df(), conn.execute(query).fetchall()
+    assert printed.getvalue() == f"{expected_frame}\n"
+    assert [tuple(row) for row in namespace["rows"]] == expected_rows
     # one row per company with a share count in the sample; Alibaba through 9988.HK, whose traded
     # closes run to 2025-07-18 (BABA's end in 2024-03)
-    assert {row[1] for row in by_duckdb} == {"AAPL", "MSFT", "AMZN", "GOOGL", "META", "NVDA", "9988.HK"}
-    readme = (REPO_ROOT / "warehouse" / "README.md").read_text()
-    assert 'duckdb.connect("warehouse/serving.duckdb", read_only=True)' in readme
-    assert 'connect_args={"read_only": True}' in readme
+    assert {row[1] for row in expected_rows} == {"AAPL", "MSFT", "AMZN", "GOOGL", "META", "NVDA", "9988.HK"}
 
 
 def test_the_static_report_opens_without_a_network(sample_warehouse, tmp_path):

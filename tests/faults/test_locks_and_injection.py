@@ -1,8 +1,11 @@
 """Fault scenarios: a reader on the working file, and hostile symbols reaching SQL."""
 
+import ipaddress
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -16,6 +19,7 @@ from orchestration.universe import UniverseError, parse_universe
 from orchestration.warehouse import ensure_raw_schema, transaction, upsert
 from orchestration.warehouse.schema import PRICES
 from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, query
+from tests.servers import free_port, running_server
 
 HOSTILE = ["X'; drop table raw.prices; --", 'A"B', "1; delete from raw.prices", "--", "Robert'); DROP TABLE"]
 
@@ -92,10 +96,41 @@ def test_hostile_values_from_a_source_reach_sql_only_as_data(tmp_path):
     assert "prices" in tables and "rejected_rows" in tables
 
 
-def test_servers_bind_to_localhost_unless_told_otherwise():
-    makefile = (FIXTURE_UNIVERSE.parents[2] / "Makefile").read_text()
-    assert "-h $${UI_HOST:-127.0.0.1}" in makefile
-    assert "--server.address $${DASHBOARD_HOST:-127.0.0.1}" in makefile
+def _listening_addresses(port: int) -> set[str]:
+    """The local addresses TCP sockets LISTEN on at `port`, read from the kernel's socket tables."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, local_port = local.split(":")
+            if state == "0A" and int(local_port, 16) == port:  # 0A: LISTEN
+                packed = b"".join(bytes.fromhex(address[i : i + 8])[::-1] for i in range(0, len(address), 8))
+                found.add(str(ipaddress.ip_address(packed)))
+    return found
+
+
+@pytest.mark.parametrize("host, expected", [(None, {"127.0.0.1"}), ("0.0.0.0", {"0.0.0.0"})])
+def test_make_dashboard_listens_on_localhost_unless_told_otherwise(tmp_path, host, expected):
+    port = free_port()
+    env = {**os.environ, "DASHBOARD_PORT": str(port), "VALUATION_SERVING": str(tmp_path / "serving.duckdb")}
+    env.pop("DASHBOARD_HOST", None)
+    if host:
+        env["DASHBOARD_HOST"] = host
+    with running_server(["make", "-o", "setup", "dashboard"], f"http://127.0.0.1:{port}/_stcore/health", env):
+        assert _listening_addresses(port) == expected
+
+
+def test_make_ui_listens_on_localhost_only(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    # Telemetry off, and no run may start: a schedule tick or the automation sensor during the test queues only.
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 0\n")
+    port = free_port()
+    env = {**os.environ, "VALUATION_WAREHOUSE": str(tmp_path / "valuation.duckdb")}
+    env.pop("UI_HOST", None)
+    command = ["make", "-o", "setup", "ui", f"UI_PORT={port}", f"DAGSTER_HOME={home}"]
+    with running_server(command, f"http://127.0.0.1:{port}/server_info", env, timeout_seconds=180):
+        assert _listening_addresses(port) == {"127.0.0.1"}
 
 
 def _step_failure(result: dg.ExecuteInProcessResult) -> tuple[str, str]:
