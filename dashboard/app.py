@@ -1,13 +1,11 @@
 """The re-rating dashboard: `make dashboard` (Streamlit on 127.0.0.1), reading the serving copy."""
 
-import os
-from pathlib import Path
-
 import streamlit as st
 
 from dashboard.charts import charts, load
+from orchestration.settings import serving_path
 
-SERVING = Path(os.environ.get("VALUATION_SERVING", Path(__file__).resolve().parent.parent / "warehouse" / "serving.duckdb"))
+SERVING = serving_path()
 
 st.set_page_config(page_title="Is the market re-rating Chinese tech?", layout="wide")
 st.title("Is the market re-rating Chinese tech against the US megacaps?")

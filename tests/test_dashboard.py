@@ -55,3 +55,13 @@ def test_every_chart_renders_with_data_in_a_real_browser(dashboard, tmp_path):
         assert (tmp_path / "dashboard.png").stat().st_size > 50_000
     finally:
         driver.quit()
+
+
+def test_the_dashboard_reads_the_serving_copy_beside_the_configured_warehouse(tmp_path, monkeypatch):
+    # VALUATION_SERVING unset: the copy the pipeline publishes, beside VALUATION_WAREHOUSE.
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.delenv("VALUATION_SERVING", raising=False)
+    monkeypatch.setenv("VALUATION_WAREHOUSE", str(tmp_path / "elsewhere" / "valuation.duckdb"))
+    app = AppTest.from_file(str(Path(__file__).parents[1] / "dashboard" / "app.py")).run()
+    assert [e.value for e in app.error] == [f"No serving copy at {tmp_path / 'elsewhere' / 'serving.duckdb'}: run `make demo` (or `make run`) first."]
