@@ -46,9 +46,10 @@ DEMO_RUN_CONFIG := {"execution": {"config": {"in_process": {}}}, "loggers": {"co
 # Ingest the market sample and build every dbt model in one Dagster run, then print a summary.
 # The clock is the sample's last day (2026-04-10 for ../shared/market-sample), so freshness describes
 # the sample rather than today; VALUATION_AS_OF=... overrides it.
-# Every asset in one run through `dg launch`. The selection "*" makes Dagster note that a parameter
-# of AssetSelection.all is in beta: that note is not the pipeline's, so it is filtered.
-DG_LAUNCH := PYTHONWARNINGS='ignore:Parameter `include_sources`' $(BIN)/dg launch --assets '*' --config-json '$(DEMO_RUN_CONFIG)'
+# Every asset but the landing ones (they fetch from a live source) in one run, through `dg launch`.
+DG_LAUNCH := PYTHONWARNINGS='ignore:Parameter `include_sources`' $(BIN)/dg launch --assets 'not group:landing' --config-json '$(DEMO_RUN_CONFIG)'
+# The landing assets, every listing bucket in one run (a backfill in the UI runs one per bucket).
+LANDING_BUCKETS := $(shell $(BIN)/python -c "from orchestration.landing import bucket_keys; k = bucket_keys(); print(k[0] + '...' + k[-1])" 2>/dev/null)
 
 demo: setup
 	@AS_OF=$${VALUATION_AS_OF:-$$($(BIN)/python -m orchestration.summary sample-end "$(VALUATION_SAMPLE_DIR)")}; \
@@ -56,10 +57,13 @@ demo: setup
 	VALUATION_SOURCE=sample VALUATION_AS_OF=$$AS_OF $(DG_LAUNCH) && \
 	VALUATION_AS_OF=$$AS_OF $(BIN)/python -m orchestration.summary
 
-# Refresh from live Yahoo Finance (VALUATION_SOURCE=yahoo unless set). Every fetch lands as it came in
-# warehouse/landing/ (RECORD_DIR=dir to put it elsewhere), replayable with VALUATION_SOURCE=sample.
+# Refresh from live Yahoo Finance (VALUATION_SOURCE=yahoo unless set): fetch every listing bucket into
+# the landing zone, warehouse/landing/ (LANDING_DIR=dir to put it elsewhere), then load what landed
+# and build. A landed batch is in the sample's layout: VALUATION_SAMPLE_DIR=<batch> replays it.
 run: setup
-	VALUATION_SOURCE=$${VALUATION_SOURCE:-yahoo} $(if $(RECORD_DIR),VALUATION_RECORD_DIR=$(RECORD_DIR)) $(DG_LAUNCH)
+	VALUATION_SOURCE=$${VALUATION_SOURCE:-yahoo} $(if $(LANDING_DIR),VALUATION_LANDING_DIR=$(LANDING_DIR)) \
+		$(BIN)/dg launch --assets 'group:landing' --partition-range '$(LANDING_BUCKETS)'
+	VALUATION_SOURCE=$${VALUATION_SOURCE:-yahoo} $(if $(LANDING_DIR),VALUATION_LANDING_DIR=$(LANDING_DIR)) $(DG_LAUNCH)
 	$(BIN)/python -m orchestration.summary
 
 # The UI tests drive a real headless Chromium: Debian's chromium and chromium-driver, installed

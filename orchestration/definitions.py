@@ -5,12 +5,17 @@ import dagster as dg
 from orchestration.defs.dbt import dbt_resource, valuation_dbt_models
 from orchestration.defs.freshness import data_freshness
 from orchestration.defs.ingest import raw_assets
+from orchestration.defs.landing import landing_assets
 from orchestration.defs.resources import MarketDataResource, warehouse_resource
 from orchestration.defs.schedules import jobs, schedules
 from orchestration.defs.serving import serving_marts
 
+# Everything a replay of the sample (or of landed batches) runs, in one run; the partitioned
+# landing assets fetch from a live source, one listing bucket per run, before it.
+pipeline_assets = [*raw_assets, valuation_dbt_models, data_freshness, serving_marts]
+
 defs = dg.Definitions(
-    assets=[*raw_assets, valuation_dbt_models, data_freshness, serving_marts],
+    assets=[*landing_assets, *pipeline_assets],
     jobs=jobs,
     schedules=schedules,
     resources={

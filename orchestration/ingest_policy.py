@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -112,43 +111,17 @@ def deferred_first(symbols: Iterable[str], deferred: Iterable[str]) -> list[str]
     return [s for s in symbols if s in waiting] + [s for s in symbols if s not in waiting]
 
 
-def parse_batch(batch: str) -> tuple[int, int]:
-    """'k/n' -> (k, n): the k-th of n slices, 1 <= k <= n."""
-    try:
-        k, n = (int(part) for part in batch.split("/"))
-    except ValueError:
-        raise ValueError(f"batch {batch!r} is not of the form k/n (e.g. 3/8)") from None
-    if not 1 <= k <= n:
-        raise ValueError(f"batch {batch!r}: k must be between 1 and n")
-    return k, n
-
-
-def in_batch(symbol: str, batch: str | None) -> bool:
-    """Whether `symbol` falls in batch 'k/n' (always, for None).
-
-    Slices are by a stable hash of the symbol, not by position in universe.yml: a symbol stays in
-    its slice when companies are added or reordered, so a backfill split over n parallel runs
-    covers every symbol exactly once.
-    """
-    if batch is None:
-        return True
-    k, n = parse_batch(batch)
-    return zlib.crc32(symbol.encode()) % n == k - 1
-
-
-def select_symbols(symbols: Iterable[str], only: Iterable[str] | None, batch: str | None) -> list[str]:
-    """The symbols a run covers: those named in `only` (all when None), within `batch`.
+def select_symbols(symbols: Iterable[str], only: Iterable[str] | None) -> list[str]:
+    """The symbols a run covers: those named in `only` (all when None).
 
     A name in `only` that is not among `symbols` is an error: a typo must not load nothing quietly.
     """
     symbols = list(symbols)
-    if only is not None:
-        only = list(only)
-        unknown = sorted(set(only) - set(symbols))
-        if unknown:
-            raise ValueError(f"symbols not in the universe: {', '.join(unknown)}")
-        wanted = set(only)
-        symbols = [symbol for symbol in symbols if symbol in wanted]
-    if batch is not None:
-        parse_batch(batch)  # a malformed batch fails even when no symbol is left
-    return [symbol for symbol in symbols if in_batch(symbol, batch)]
+    if only is None:
+        return symbols
+    only = list(only)
+    unknown = sorted(set(only) - set(symbols))
+    if unknown:
+        raise ValueError(f"symbols not in the universe: {', '.join(unknown)}")
+    wanted = set(only)
+    return [symbol for symbol in symbols if symbol in wanted]

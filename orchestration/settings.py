@@ -6,8 +6,8 @@ VALUATION_WAREHOUSE   the DuckDB file the pipeline writes (dbt's profile reads t
 VALUATION_UNIVERSE    universe.yml
 VALUATION_AS_OF       evaluate "as of" this date (YYYY-MM-DD) or moment (2025-11-29T10:00-05:00) instead of now
 VALUATION_SERVING     the read-only serving copy of the marts (default: serving.duckdb beside the warehouse)
-VALUATION_RECORD_DIR  yahoo source: the landing folder where every fetch is written as it came, in the
-                      snapshot layout (default: landing/ beside the warehouse), replayable by the sample source
+VALUATION_LANDING_DIR yahoo source: the landing zone, where every fetch lands as it came, in the snapshot
+                      layout (default: landing/ beside the warehouse), loaded from there, replayable by the sample source
 VALUATION_YAHOO_CACHE yahoo source: yfinance's time-zone and cookie caches (default: .yfinance-cache/ beside it)
 
 validate_environment() checks them when a run starts (the warehouse resource calls it before any
@@ -23,6 +23,7 @@ from pathlib import Path
 import exchange_calendars.exchange_calendar as xcals_calendar
 
 from orchestration.freshness import Clock
+from orchestration.universe import Universe, load_universe
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -41,6 +42,11 @@ def universe_path() -> Path:
     return Path(os.environ.get("VALUATION_UNIVERSE", REPO_ROOT / "universe.yml"))
 
 
+def universe() -> Universe:
+    """The configured universe, validated (read again on every call: it is configuration)."""
+    return load_universe(universe_path())
+
+
 def source_name() -> str | None:
     return os.environ.get("VALUATION_SOURCE") or None
 
@@ -49,8 +55,8 @@ def sample_dir() -> str | None:
     return os.environ.get("VALUATION_SAMPLE_DIR") or None
 
 
-def record_dir() -> str:
-    return os.environ.get("VALUATION_RECORD_DIR") or str(warehouse_path().parent / "landing")
+def landing_dir() -> str:
+    return os.environ.get("VALUATION_LANDING_DIR") or str(warehouse_path().parent / "landing")
 
 
 def yahoo_cache_dir() -> str:

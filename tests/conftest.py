@@ -22,7 +22,7 @@ def run_pipeline(warehouse: Path, snapshot_dir: Path, universe: Path, as_of: str
     """Materialize every asset (raw ingest, then dbt build) for real, into `warehouse`."""
     from orchestration.defs.dbt import dbt_resource
     from orchestration.defs.resources import MarketDataResource
-    from orchestration.definitions import defs
+    from orchestration.definitions import pipeline_assets
 
     with pytest.MonkeyPatch.context() as env:
         # dbt's profile and the assets read these; the resources below are explicit too.
@@ -31,7 +31,7 @@ def run_pipeline(warehouse: Path, snapshot_dir: Path, universe: Path, as_of: str
         env.setenv("VALUATION_AS_OF", as_of)
         env.delenv("VALUATION_SOURCE", raising=False)
         result = dg.materialize(
-            list(defs.assets),
+            pipeline_assets,
             resources={
                 "duckdb": WarehouseResource(database=str(warehouse)),
                 "market_data": MarketDataResource(source="sample", sample_dir=str(snapshot_dir)),

@@ -4,9 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
+
 from orchestration.definitions import defs
 
 EXPECTED_ASSETS = {
+    "landing": ["landing/company_profiles", "landing/financial_statements", "landing/prices"],
     "raw": ["raw/company_profiles", "raw/financial_statements", "raw/prices", "raw/stock_splits", "raw/universe_benchmarks",
             "raw/universe_companies", "raw/universe_fx_pairs", "raw/universe_listings", "raw/universe_peer_groups"],
     "reference": ["reference/line_item_metrics"],
@@ -57,6 +60,13 @@ def test_the_freshness_evaluation_feeds_the_dbt_mart_that_publishes_it():
     assert {"raw/prices", "raw/company_profiles", "raw/financial_statements"} <= {k.to_user_string() for k in evaluation.parent_keys}
     serving = graph.get(next(k for k in graph.materializable_asset_keys if k.path == ["serving", "marts"]))
     assert mart.key in serving.parent_keys
+
+def test_landing_is_partitioned_by_listing_bucket_and_feeds_the_raw_loads():
+    graph = defs.resolve_asset_graph()
+    for dataset in ("prices", "company_profiles", "financial_statements"):
+        landing = graph.get(dg.AssetKey(["landing", dataset]))
+        assert landing.partitions_def.get_partition_keys() == [f"bucket-{k}-of-8" for k in range(1, 9)]
+        assert landing.key in graph.get(dg.AssetKey(["raw", dataset])).parent_keys
 
 
 def test_schedules_and_jobs():

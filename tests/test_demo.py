@@ -1,4 +1,4 @@
-"""What `make demo` runs, for real in subprocesses: `dg launch` of every asset, then the summary,
+"""What `make demo` runs, for real in subprocesses: `dg launch` of every asset but the live-source landing ones, then the summary,
 on the fixture snapshot. The story the summary tells is checked against the warehouse itself."""
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def test_the_demo_tells_its_own_story(tmp_path):
                            env=env, capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     assert as_of == "2025-01-10"
     env["VALUATION_AS_OF"] = as_of
-    launched = subprocess.run([str(BIN / "dg"), "launch", "--assets", "*", "--config-json", RUN_CONFIG],
+    # every asset but the landing ones, which fetch from a live source (the Makefile's DG_LAUNCH)
+    launched = subprocess.run([str(BIN / "dg"), "launch", "--assets", "not group:landing", "--config-json", RUN_CONFIG],
                               cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
     output = launched.stdout + launched.stderr
     assert launched.returncode == 0, output[-3000:]

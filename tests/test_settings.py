@@ -80,7 +80,7 @@ def test_every_date_of_the_supported_range_is_one_freshness_can_evaluate():
 def test_a_bad_variable_fails_the_run_before_any_step_runs(env, tmp_path, name, value):
     from orchestration.defs.dbt import dbt_resource
     from orchestration.defs.resources import MarketDataResource, WarehouseResource
-    from orchestration.definitions import defs
+    from orchestration.definitions import pipeline_assets
     from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE
 
     warehouse = tmp_path / "valuation.duckdb"
@@ -89,7 +89,7 @@ def test_a_bad_variable_fails_the_run_before_any_step_runs(env, tmp_path, name, 
     env.setenv("VALUATION_AS_OF", "2025-01-31")
     env.setenv(name, value)
     result = dg.materialize(
-        list(defs.assets),
+        pipeline_assets,
         resources={
             "duckdb": WarehouseResource(database=str(warehouse)),
             "market_data": MarketDataResource(source="sample", sample_dir=str(FIXTURE_SNAPSHOT)),

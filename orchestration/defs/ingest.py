@@ -3,42 +3,32 @@
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 
 import dagster as dg
 import duckdb
 import pandas as pd
-from orchestration.defs.resources import WarehouseResource
 from pydantic import Field
 
 from orchestration import settings
 from orchestration.defs.catalog import OWNERS, PYTHON_DUCKDB, table_metadata
-from orchestration.defs.resources import MarketDataResource
+from orchestration.defs.landing import LANDING_PRICES_KEY, LANDING_PROFILES_KEY, LANDING_STATEMENTS_KEY
+from orchestration.defs.resources import MarketDataResource, WarehouseResource
 from orchestration.failpoints import failpoint
 from orchestration.freshness import session_open_local
-from orchestration.ingest_policy import (
-    StatementsFetch,
-    annual_due,
-    deferred_first,
-    price_starts,
-    profiles_due,
-    restated_symbols,
-    select_symbols,
-    statements_due,
-)
+from orchestration.ingest_policy import StatementsFetch, select_symbols
+from orchestration.landing import DATASETS, LandedBatch, LandingState, landed_fetch, merge_fetched, statement_fetch_fields
 from orchestration.normalize import Validated, validate_prices, validate_profiles, validate_statements
 from orchestration.normalize.prices import choose_prices
 from orchestration.normalize.splits import empty_splits, splits_from_prices, validate_splits
-from orchestration.normalize.statements import empty_statements
-from orchestration.normalize.profiles import empty_profiles
-from orchestration.sources import Fetched, StatementPlan
-from orchestration.universe import Universe, load_universe
+from orchestration.sources import Fetched, MarketDataSource, SampleSource, StatementPlan
 from orchestration.warehouse import ensure_raw_schema, replace_table, transaction, upsert
 from orchestration.warehouse.schema import (
     COMPANY_PROFILES,
     FETCH_LOG,
     FINANCIAL_STATEMENTS,
+    LANDED_BATCHES,
     PRICES,
     REJECTED_ROWS,
     STOCK_SPLITS,
@@ -57,10 +47,8 @@ INPUT_ACCEPTED = "input_accepted"
 # Rejections that hold back input which may be right (the stored value stays): someone must look.
 HELD_BACK_REASONS = ("unreadable_file", "conflicting_duplicate", "implausible_move", "implausible_value")
 UNIVERSE_KEYS = {table: dg.AssetKey([RAW, table.name]) for table in UNIVERSE_TABLES}
-
-
-def _universe() -> Universe:
-    return load_universe(settings.universe_path())
+# universe.yml is read again every morning before the first market's fetch (and by every full run).
+UNIVERSE_DAILY = dg.AutomationCondition.on_cron("0 6 * * *", "UTC")
 
 
 def _status(symbol: str, fetched: Fetched) -> tuple[str, str | None]:
@@ -71,10 +59,9 @@ def _status(symbol: str, fetched: Fetched) -> tuple[str, str | None]:
     return "ok", None
 
 
-def _fetch_log(dataset: str, symbols: list[str], fetched: Fetched, source: str) -> pd.DataFrame:
+def _fetch_log(dataset: str, symbols: list[str], fetched: Fetched, source: str, fetched_at: datetime) -> pd.DataFrame:
     """One row per symbol asked for: ok, failed with the source's reason, or deferred (the run
     stopped asking before it; the next run starts with it)."""
-    fetched_at = datetime.now(timezone.utc).replace(tzinfo=None)
     rows = [
         (
             symbol,
@@ -108,9 +95,10 @@ def _load(
     source: str,
     date_column: str,
     also: tuple[tuple[RawTable, Validated], ...] = (),
+    batch: LandedBatch | None = None,
 ) -> tuple[dict, pd.DataFrame]:
-    """Upsert good rows, rejects and the fetch log in one transaction; return the metadata and what
-    this run rejected (its rows, those of `also`, its unreadable files)."""
+    """Upsert good rows, rejects, the fetch log and the landed batch's record in one transaction;
+    return the metadata and what this load rejected (its rows, those of `also`, its unreadable files)."""
     rejected = pd.concat(
         [validated.rejected, *(v.rejected for _, v in also), _quarantined_files(table.name, fetched)],
         ignore_index=True,
@@ -124,6 +112,9 @@ def _load(
         failpoint(f"load.{table.name}.between_rows_and_rejects")
         upsert(conn, REJECTED_ROWS, rejected, source)
         upsert(conn, FETCH_LOG, fetch_log, source)
+        if batch is not None:
+            record = [(batch.batch_id, table.name, batch.landed_at, batch.manifest["rows"])]
+            upsert(conn, LANDED_BATCHES, pd.DataFrame(record, columns=LANDED_BATCHES.data_columns), source)
     rows = validated.rows
     metadata: dict = {
         "source": source,
@@ -229,13 +220,14 @@ def _fetch_check_spec(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(key, group_name="raw", description=f"{table.qualified}: from universe.yml, replaced when it changes.",
-                     owners=OWNERS, kinds=PYTHON_DUCKDB, metadata=table_metadata(table))  # fmt: skip
+                     owners=OWNERS, kinds=PYTHON_DUCKDB, metadata=table_metadata(table),
+                     automation_condition=UNIVERSE_DAILY)  # fmt: skip
         for table, key in UNIVERSE_KEYS.items()
     ],
     name="raw_universe",
 )
 def raw_universe(duckdb: WarehouseResource) -> Iterator[dg.MaterializeResult]:
-    universe = _universe()
+    universe = settings.universe()
     exchanges = universe.exchanges
     tables = {
         UNIVERSE_COMPANIES: pd.DataFrame(
@@ -272,34 +264,144 @@ def raw_universe(duckdb: WarehouseResource) -> Iterator[dg.MaterializeResult]:
         )
 
 
-class UniverseSliceConfig(dg.Config):
-    """Which part of the universe a run loads (all of it by default).
-
-    A large universe is backfilled in parallel runs, one per batch ("1/8" ... "8/8"): each fetches
-    its own symbols, and the writes queue for the warehouse's single writer lock.
-    """
+class LoadConfig(dg.Config):
+    """Which symbols a load covers: all of them by default. A large snapshot can be replayed in
+    parts (the benchmark does); landed batches are always loaded whole."""
 
     symbols: list[str] | None = Field(default=None, description="only these symbols (must be in universe.yml)")
-    batch: str | None = Field(default=None, description="'k/n': only the k-th of n stable slices of the symbols")
 
     def select(self, symbols: list[str]) -> list[str]:
         try:
-            return select_symbols(symbols, self.symbols, self.batch)
+            return select_symbols(symbols, self.symbols)
         except ValueError as error:
             raise dg.Failure(str(error)) from None
-
-
-class PricesConfig(UniverseSliceConfig):
-    """Which price series a run refreshes: the schedules refresh each market after its own close."""
-
-    exchanges: list[str] | None = Field(default=None, description="listings and benchmarks of these exchanges (all when unset)")
-    fx: bool = Field(default=True, description="include the FX pairs")
 
 
 PRICES_KEY = dg.AssetKey([RAW, "prices"])
 SPLITS_KEY = dg.AssetKey([RAW, "stock_splits"])
 PROFILES_KEY = dg.AssetKey([RAW, "company_profiles"])
 STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
+# A raw table loads when a batch of its dataset lands (the universe changing alone is not a reason).
+LOAD_WHEN_LANDED = dg.AutomationCondition.eager().ignore(dg.AssetSelection.assets(*UNIVERSE_KEYS.values()))
+
+
+@dataclasses.dataclass
+class _Input:
+    """One unit a load upserts in one transaction: the snapshot (sample source), or one landed batch."""
+
+    fetched: Fetched
+    asked: list[str]
+    fetched_at: datetime
+    batch: LandedBatch | None = None
+
+
+def _inputs(
+    dataset: str,
+    duckdb: WarehouseResource,
+    market_data: MarketDataResource,
+    symbols: list[str],
+    read: Callable[[MarketDataSource, list[str]], Fetched],
+) -> list[_Input]:
+    """What a load upserts: the sample snapshot, replayed whole every time; or, from a live source,
+    the landed batches not loaded yet, oldest first, each read back by the same reader as the sample."""
+    source = market_data.get_source()
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    if source.fetches_are_free:
+        return [_Input(read(source, symbols), symbols, now)]
+    with duckdb.get_connection() as conn:
+        ensure_raw_schema(conn)
+        loaded = {b for (b,) in conn.execute("select batch_id from raw.landed_batches where dataset = ?", [dataset]).fetchall()}
+    wanted = set(symbols)
+    inputs = []
+    for batch in market_data.landing_zone().batches(dataset, loaded):
+        asked = [s for s in batch.manifest["asked"] if s in wanted]  # a listing since removed is not loaded
+        inputs.append(_Input(landed_fetch(batch, read(SampleSource(batch.path), asked)), asked, batch.landed_at, batch))
+    return inputs
+
+
+def _write_landing_state(conn: duckdb.DuckDBPyConnection, market_data: MarketDataResource) -> None:
+    """What the next fetches need to know, read off the warehouse just loaded (orchestration.landing)."""
+    overlap = market_data.price_overlap_days
+    last_dates = conn.execute("select symbol, max(date) from raw.prices group by symbol").fetchall()
+    recent = conn.execute(
+        "select p.symbol, p.date, p.close, p.adj_close from raw.prices p "
+        "join (select symbol, max(date) as last from raw.prices group by symbol) w using (symbol) "
+        f"where p.date >= w.last - interval {int(overlap)} day order by 1, 2"
+    ).fetchall()
+    profiles = conn.execute(
+        "select symbol, max(fetched_at)::date from raw.fetch_log "
+        "where dataset = 'company_profiles' and status = 'ok' group by symbol"
+    ).fetchall()
+    market_data.landing_zone().write_state(
+        LandingState(
+            loaded_at=datetime.now(timezone.utc).isoformat(),
+            price_last_dates={s: d.isoformat() for s, d in last_dates},
+            recent_closes=[[s, d.isoformat(), c, a] for s, d, c, a in recent],
+            deferred={dataset: _deferred_symbols(conn, dataset) for dataset in DATASETS},
+            profiles_fetched={s: d.isoformat() for s, d in profiles},
+            statement_fetches={s: statement_fetch_fields(f) for s, f in _last_statement_fetches(conn).items()},
+            releases={s: [d.isoformat() for d in days] for s, days in _known_releases(conn).items()},
+        )
+    )
+
+
+def _load_each(
+    dataset: str,
+    table: RawTable,
+    duckdb: WarehouseResource,
+    market_data: MarketDataResource,
+    inputs: list[_Input],
+    validate: Callable[[Fetched], tuple[Validated, tuple]],
+    date_column: str,
+) -> tuple[dict, Fetched, pd.DataFrame, int]:
+    """Each input validated and upserted in its own transaction, in order (a later fetch restates an
+    earlier one); then the landing state. Returns the summed metadata, all inputs as one fetch (for
+    the checks), what was rejected, and how many symbols were asked."""
+    source = market_data.get_source()
+    totals: dict = {}
+    rejected_all = []
+    for item in inputs:
+        validated, also = validate(item.fetched)
+        fetch_log = _fetch_log(dataset, item.asked, item.fetched, source.name, item.fetched_at)
+        with duckdb.get_connection() as conn:
+            ensure_raw_schema(conn)
+            metadata, rejected = _load(conn, table, validated, fetch_log, item.fetched, source.name, date_column, also, item.batch)
+        totals = _add_metadata(totals, metadata)
+        rejected_all.append(rejected)
+    if not source.fetches_are_free:
+        with duckdb.get_connection() as conn:
+            ensure_raw_schema(conn)
+            _write_landing_state(conn, market_data)
+        totals["batches_loaded"] = len(inputs)
+    if not inputs:
+        totals = {"source": source.name, "batches_loaded": 0, "rows_received": 0}
+    merged = merge_fetched([(item.asked, item.fetched) for item in inputs])
+    rejected = pd.concat(rejected_all, ignore_index=True) if rejected_all else _quarantined_files(dataset, Fetched(pd.DataFrame()))
+    return totals, merged, rejected, len({s for item in inputs for s in item.asked})
+
+
+def _add_metadata(total: dict, more: dict) -> dict:
+    """Metadata of several loads as one: counts summed, lists and maps joined, the date range widened."""
+    out = dict(total)
+    for key, value in more.items():
+        if key not in out or key == "dagster/row_count":
+            out[key] = value
+        elif key == "first_date":
+            out[key] = min(out[key], value)
+        elif key == "last_date":
+            out[key] = max(out[key], value)
+        elif isinstance(value, bool) or isinstance(value, str):
+            out[key] = value
+        elif isinstance(value, (int, float)):
+            out[key] = out[key] + value
+        elif isinstance(value, dict):
+            joined = dict(out[key])
+            for k, v in value.items():
+                joined[k] = joined.get(k, 0) + v if isinstance(v, int) and isinstance(joined.get(k), int) else v
+            out[key] = joined
+        elif isinstance(value, list):
+            out[key] = out[key] + value
+    return out
 
 
 @dg.multi_asset(
@@ -307,13 +409,14 @@ STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
         dg.AssetSpec(
             PRICES_KEY,
             group_name="raw",
-            deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
+            deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS], LANDING_PRICES_KEY],
             description="Daily bars of listings, benchmarks and FX pairs: traded close (on today's split basis) "
-            "and adjusted close. Every row is validated before the choice among downloads. Incremental per "
-            "symbol (last loaded date minus an overlap); a new symbol gets its full history.",
+            "and adjusted close. Every row is validated before the choice among downloads. Loaded from the "
+            "landed batches not loaded yet (a live source) or the whole snapshot (the sample).",
             owners=OWNERS,
             kinds=PYTHON_DUCKDB,
             metadata=table_metadata(PRICES),
+            automation_condition=LOAD_WHEN_LANDED,
         ),
         dg.AssetSpec(
             SPLITS_KEY,
@@ -329,117 +432,60 @@ STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
     check_specs=_fetch_check_spec(PRICES_KEY),
     name="raw__prices",
 )
-def raw_prices(config: PricesConfig, duckdb: WarehouseResource, market_data: MarketDataResource) -> Iterator:
-    universe = _universe()
-    instruments = universe.instruments(config.exchanges, config.fx)
-    selected = set(config.select([instrument.symbol for instrument in instruments]))
-    instruments = [instrument for instrument in instruments if instrument.symbol in selected]
-    symbols = [instrument.symbol for instrument in instruments]
-    source = market_data.get_source()
-    with duckdb.get_connection() as conn:
-        ensure_raw_schema(conn)
-        watermarks = dict(conn.execute("select symbol, max(date) from raw.prices group by symbol").fetchall())
-        first = deferred_first(symbols, _deferred_symbols(conn, "prices"))
-    position = {symbol: number for number, symbol in enumerate(first)}
-    instruments = sorted(instruments, key=lambda instrument: position[instrument.symbol])
-    symbols = first
-    # A snapshot replays whole at no cost; a live source is asked only for what is new.
-    starts = {} if source.fetches_are_free else price_starts(symbols, watermarks, market_data.price_overlap_days)
-    fetched = source.fetch_prices(instruments, starts)
-    if not source.fetches_are_free:
-        fetched = _refetch_restated(duckdb, source, instruments, fetched)
+def raw_prices(config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource) -> Iterator:
+    universe = settings.universe()
+    instruments = {i.symbol: i for i in universe.instruments(None, True)}
+    symbols = config.select(list(instruments))
     currencies = {listing.symbol: listing.currency for _, listing in universe.listings}
-    events = [frame for frame in (fetched.splits, splits_from_prices(fetched.frame)) if frame is not None and len(frame)]
-    splits = validate_splits(pd.concat(events, ignore_index=True) if events else empty_splits())
-    split_dates = set(zip(splits.rows["symbol"], splits.rows["ex_date"]))
-    # Every row is validated before any choice among downloads is made.
-    validated = validate_prices(fetched.frame, settings.as_of_date(), currencies, split_dates)
-    choice = choose_prices(validated.rows, splits.rows)
-    chosen = Validated(rows=choice.rows, rejected=pd.concat([validated.rejected, choice.rejected], ignore_index=True))
-    fetch_log = _fetch_log("prices", symbols, fetched, source.name)
-    with duckdb.get_connection() as conn:
-        metadata, rejected = _load(
-            conn, PRICES, chosen, fetch_log, fetched, source.name, "date", also=((STOCK_SPLITS, splits),)
-        )
-    metadata["symbols_new"] = sum(1 for start in starts.values() if start is None)
-    yield dg.MaterializeResult(asset_key=SPLITS_KEY, metadata={"split_events": len(splits.rows)})
+    as_of = settings.as_of_date()
+    inputs = _inputs("prices", duckdb, market_data, symbols,
+                     lambda source, asked: source.fetch_prices([instruments[s] for s in asked], {}))  # fmt: skip
+    split_events = 0
+
+    def validate(fetched: Fetched) -> tuple[Validated, tuple]:
+        nonlocal split_events
+        events = [f for f in (fetched.splits, splits_from_prices(fetched.frame)) if f is not None and len(f)]
+        splits = validate_splits(pd.concat(events, ignore_index=True) if events else empty_splits())
+        split_events += len(splits.rows)
+        # Every row is validated before any choice among downloads is made.
+        validated = validate_prices(fetched.frame, as_of, currencies, set(zip(splits.rows["symbol"], splits.rows["ex_date"])))
+        choice = choose_prices(validated.rows, splits.rows)
+        rejected = pd.concat([validated.rejected, choice.rejected], ignore_index=True)
+        return Validated(rows=choice.rows, rejected=rejected), ((STOCK_SPLITS, splits),)
+
+    metadata, fetched, rejected, asked = _load_each("prices", PRICES, duckdb, market_data, inputs, validate, "date")
+    yield dg.MaterializeResult(asset_key=SPLITS_KEY, metadata={"split_events": split_events})
     yield dg.MaterializeResult(
         asset_key=PRICES_KEY,
         metadata=metadata,
-        check_results=[_fetch_check(PRICES_KEY, fetched, len(symbols)), _input_check(PRICES_KEY, rejected)],
-    )
-
-
-def _refetch_restated(duckdb: WarehouseResource, source, instruments: list, fetched: Fetched) -> Fetched:
-    """Stored closes the overlap no longer matches: fetch those symbols' whole history again."""
-    if fetched.frame.empty:
-        return fetched
-    with duckdb.get_connection() as conn:
-        conn.register("fetched_keys", fetched.frame[["symbol", "date"]])
-        stored = conn.execute(
-            "select p.symbol, p.date, p.close, p.adj_close from raw.prices p join fetched_keys f using (symbol, date)"
-        ).df()
-        conn.unregister("fetched_keys")
-    stored["date"] = pd.to_datetime(stored["date"]).dt.date
-    restated = set(restated_symbols(fetched.frame, stored))
-    if not restated:
-        return fetched
-    again = source.fetch_prices([i for i in instruments if i.symbol in restated], {})
-    frame = pd.concat([fetched.frame[~fetched.frame["symbol"].isin(restated)], again.frame], ignore_index=True)
-    warnings = fetched.warnings + [f"{s}: stored closes no longer match Yahoo's: whole history fetched again" for s in sorted(restated)]
-    by_endpoint = dict(fetched.requests_by_endpoint)
-    for endpoint, count in again.requests_by_endpoint.items():
-        by_endpoint[endpoint] = by_endpoint.get(endpoint, 0) + count
-    return dataclasses.replace(
-        fetched,
-        frame=frame,
-        failures={**fetched.failures, **again.failures},
-        deferred={**fetched.deferred, **again.deferred},
-        warnings=warnings,
-        requests=fetched.requests + again.requests,
-        requests_by_endpoint=by_endpoint,
+        check_results=[_fetch_check(PRICES_KEY, fetched, asked), _input_check(PRICES_KEY, rejected)],
     )
 
 
 @dg.asset(
     key=PROFILES_KEY,
     group_name="raw",
-    deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
+    deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS], LANDING_PROFILES_KEY],
     check_specs=_fetch_check_spec(PROFILES_KEY),
-    description="Daily snapshot of each listing's profile (a subset of Yahoo's Ticker.info); history accumulates.",
+    description="Snapshots of each listing's profile (a subset of Yahoo's Ticker.info); history accumulates.",
     owners=OWNERS,
     kinds=PYTHON_DUCKDB,
     metadata=table_metadata(COMPANY_PROFILES),
+    automation_condition=LOAD_WHEN_LANDED,
 )
-def raw_company_profiles(
-    config: UniverseSliceConfig, duckdb: WarehouseResource, market_data: MarketDataResource
-) -> dg.MaterializeResult:
-    universe = _universe()
-    source = market_data.get_source()
+def raw_company_profiles(config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource) -> dg.MaterializeResult:
+    universe = settings.universe()
     as_of = settings.as_of_date()
     symbols = config.select([listing.symbol for _, listing in universe.listings])
-    with duckdb.get_connection() as conn:
-        ensure_raw_schema(conn)
-        last_fetched = dict(conn.execute(
-            "select symbol, max(fetched_at)::date from raw.fetch_log "
-            "where dataset = 'company_profiles' and status = 'ok' group by symbol").fetchall())  # fmt: skip
-        deferred = _deferred_symbols(conn, "company_profiles")
-    # A snapshot replays whole; a live source is asked for new listings and then weekly.
-    due = deferred_first(
-        symbols if source.fetches_are_free else profiles_due(symbols, last_fetched, as_of, market_data.profile_max_age_days),
-        deferred,
-    )
-    fetched = source.fetch_profiles(due, as_of) if due else Fetched(empty_profiles())
     expected = {listing.symbol: (listing.currency, company.reporting_currency) for company, listing in universe.listings}
-    validated = validate_profiles(fetched.frame, as_of, expected)
-    fetch_log = _fetch_log("company_profiles", due, fetched, source.name)
-    with duckdb.get_connection() as conn:
-        metadata, rejected = _load(conn, COMPANY_PROFILES, validated, fetch_log, fetched, source.name, "snapshot_date")
-    metadata["symbols_due"] = len(due)
-    metadata["symbols_not_due"] = len(symbols) - len(due)
+    inputs = _inputs("company_profiles", duckdb, market_data, symbols, lambda source, asked: source.fetch_profiles(asked, as_of))
+    metadata, fetched, rejected, asked = _load_each(
+        "company_profiles", COMPANY_PROFILES, duckdb, market_data, inputs,
+        lambda fetched: (validate_profiles(fetched.frame, as_of, expected), ()), "snapshot_date",
+    )  # fmt: skip
     return dg.MaterializeResult(
         metadata=metadata,
-        check_results=[_fetch_check(PROFILES_KEY, fetched, len(due)), _input_check(PROFILES_KEY, rejected)],
+        check_results=[_fetch_check(PROFILES_KEY, fetched, asked), _input_check(PROFILES_KEY, rejected)],
     )
 
 
@@ -458,14 +504,13 @@ def _last_statement_fetches(conn: duckdb.DuckDBPyConnection) -> dict[str, Statem
     }
 
 
-def _known_releases(conn: duckdb.DuckDBPyConnection, as_of) -> dict[str, tuple]:
-    """Earnings dates earlier fetches knew, that have passed by `as_of`: the release dates."""
+def _known_releases(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
+    """Earnings dates earlier fetches knew (the fetches keep those that have passed)."""
     rows = conn.execute(
         "select symbol, list(distinct day order by day) from ("
         "  select symbol, next_release as day from raw.fetch_log where dataset = 'financial_statements'"
         "  union all select symbol, last_release from raw.fetch_log where dataset = 'financial_statements'"
-        ") where day <= ? group by symbol",
-        [as_of],
+        ") where day is not null group by symbol"
     ).fetchall()
     return {symbol: tuple(days) for symbol, days in rows}
 
@@ -473,49 +518,31 @@ def _known_releases(conn: duckdb.DuckDBPyConnection, as_of) -> dict[str, tuple]:
 @dg.asset(
     key=STATEMENTS_KEY,
     group_name="raw",
-    deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
+    deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS], LANDING_STATEMENTS_KEY],
     check_specs=_fetch_check_spec(STATEMENTS_KEY),
     description="Income, balance and cash-flow statements, long; every filing's version is kept. "
-    "Fetched from a live source only when they can have changed (first run, an earnings date passed, or too old).",
+    "Loaded from the landed batches not loaded yet (a live source) or the whole snapshot (the sample).",
     owners=OWNERS,
     kinds=PYTHON_DUCKDB,
     metadata=table_metadata(FINANCIAL_STATEMENTS),
+    automation_condition=LOAD_WHEN_LANDED,
 )
 def raw_financial_statements(
-    config: UniverseSliceConfig, duckdb: WarehouseResource, market_data: MarketDataResource
+    config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource
 ) -> dg.MaterializeResult:
-    universe = _universe()
-    source = market_data.get_source()
+    universe = settings.universe()
     as_of = settings.as_of_date()
     symbols = config.select(universe.fundamentals_symbols)
-    with duckdb.get_connection() as conn:
-        ensure_raw_schema(conn)
-        last_fetches = _last_statement_fetches(conn)
-        releases = _known_releases(conn, as_of)
-        deferred = _deferred_symbols(conn, "financial_statements")
-    max_age = market_data.fundamentals_max_age_days
-    due = deferred_first(symbols if source.fetches_are_free else statements_due(symbols, last_fetches, as_of, max_age), deferred)
-    companies = {company.primary_listing.symbol: company for company in universe.companies}
-    plans = [
-        StatementPlan(
-            symbol,
-            companies[symbol].reporting_currency,
-            companies[symbol].primary_listing.shares_per_listing_unit,
-            annual=annual_due(last_fetches.get(symbol), as_of, companies[symbol].fiscal_year_end_month, max_age),
-            releases=releases.get(symbol, ()),
-        )
-        for symbol in due
-    ]
-    fetched = source.fetch_statements(plans) if plans else Fetched(empty_statements())
-    validated = validate_statements(fetched.frame, as_of, universe.currencies)
-    fetch_log = _fetch_log("financial_statements", due, fetched, source.name)
-    with duckdb.get_connection() as conn:
-        metadata, rejected = _load(conn, FINANCIAL_STATEMENTS, validated, fetch_log, fetched, source.name, "period_end")
-    metadata["symbols_due"] = len(due)
-    metadata["symbols_not_due"] = len(symbols) - len(due)
+    currencies = {company.primary_listing.symbol: company.reporting_currency for company in universe.companies}
+    inputs = _inputs("financial_statements", duckdb, market_data, symbols,
+                     lambda source, asked: source.fetch_statements([StatementPlan(s, currencies[s]) for s in asked]))  # fmt: skip
+    metadata, fetched, rejected, asked = _load_each(
+        "financial_statements", FINANCIAL_STATEMENTS, duckdb, market_data, inputs,
+        lambda fetched: (validate_statements(fetched.frame, as_of, universe.currencies), ()), "period_end",
+    )  # fmt: skip
     return dg.MaterializeResult(
         metadata=metadata,
-        check_results=[_fetch_check(STATEMENTS_KEY, fetched, len(due)), _input_check(STATEMENTS_KEY, rejected)],
+        check_results=[_fetch_check(STATEMENTS_KEY, fetched, asked), _input_check(STATEMENTS_KEY, rejected)],
     )
 
 

@@ -11,6 +11,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field
 
 from orchestration import settings
+from orchestration.landing import LandingZone
 from orchestration.sources import MarketDataSource, make_source
 from orchestration.sources.yahoo import YahooSettings
 
@@ -18,14 +19,14 @@ from orchestration.sources.yahoo import YahooSettings
 class MarketDataResource(ConfigurableResource):
     """Which source feeds the raw layer, and how hard it may be asked.
 
-    Unset `source` / `sample_dir` / `record_dir` fall back to VALUATION_SOURCE /
-    VALUATION_SAMPLE_DIR / VALUATION_RECORD_DIR. There is no default source and no fallback.
+    Unset `source` / `sample_dir` / `landing_dir` fall back to VALUATION_SOURCE /
+    VALUATION_SAMPLE_DIR / VALUATION_LANDING_DIR. There is no default source and no fallback.
     The yahoo settings are counted in true HTTP requests (cookie and crumb requests included).
     """
 
     source: str | None = Field(default=None, description="sample or yahoo")
     sample_dir: str | None = Field(default=None, description="snapshot directory the sample source replays")
-    record_dir: str | None = Field(default=None, description="yahoo: the landing folder every fetch is written to, as it came")
+    landing_dir: str | None = Field(default=None, description="yahoo: the landing zone every fetch lands in, as it came, and is loaded from")
     request_budget: int = Field(default=20_000, description="yahoo: true HTTP requests one asset may make in a run")
     requests_per_hour: float = Field(default=1_500, description="yahoo: the process-wide pace (Yahoo tolerates about 2,000/h)")
     price_overlap_days: int = Field(default=5, description="yahoo: days re-fetched before each symbol's last loaded date")
@@ -42,13 +43,15 @@ class MarketDataResource(ConfigurableResource):
             YahooSettings(
                 request_budget=self.request_budget,
                 requests_per_hour=self.requests_per_hour,
-                record_dir=self.record_dir or settings.record_dir(),
                 cache_dir=settings.yahoo_cache_dir(),
                 max_attempts=self.max_attempts,
                 base_delay_seconds=self.retry_base_delay_seconds,
                 breaker_threshold=self.breaker_threshold,
             ),
         )
+
+    def landing_zone(self) -> LandingZone:
+        return LandingZone(self.landing_dir or settings.landing_dir())
 
 
 class WarehouseLockedError(RuntimeError):

@@ -1,6 +1,7 @@
-"""Each market refreshes after its own close, in its own time zone; dbt follows by itself.
+"""Each market refreshes after its own close, in its own time zone; the loads and dbt follow by themselves.
 
-After raw data lands, the dbt models and the freshness mart rebuild through Declarative
+A scheduled refresh is one run per listing bucket of the landing assets (each fetches its bucket
+and lands it). The raw loads follow when batches land, and after raw data loads, the dbt models and the freshness mart rebuild through Declarative
 Automation (AutomationCondition.eager on those assets, evaluated by Dagster's default automation
 sensor): the current Dagster documentation recommends it over hand-written sensors for "update
 when upstream updates", and it requests exactly the models downstream of what changed.
@@ -9,15 +10,14 @@ when upstream updates", and it requests exactly the models downstream of what ch
 
 import dagster as dg
 
-from orchestration.defs.ingest import PRICES_KEY, PROFILES_KEY, SPLITS_KEY, STATEMENTS_KEY, UNIVERSE_KEYS
+from orchestration.defs.landing import LANDING_PARTITIONS, LANDING_PRICES_KEY, LANDING_PROFILES_KEY, LANDING_STATEMENTS_KEY
 from orchestration.freshness import calendar
 from orchestration.instruments import FX_CALENDAR
 
-PRICES_OP = "raw__prices"
-UNIVERSE = dg.AssetSelection.assets(*UNIVERSE_KEYS.values())
+PRICES_OP = "landing__prices"
 
 
-# The price series each market job refreshes (raw_prices' PricesConfig).
+# The price series each market job fetches (landing_prices' PricesConfig).
 MARKET_PRICE_CONFIGS = {
     "hk_close_prices": {"exchanges": ["HKEX"], "fx": False},
     "us_close_prices": {"exchanges": ["NYSE", "NASDAQ"], "fx": False},
@@ -28,7 +28,7 @@ MARKET_PRICE_CONFIGS = {
 def _prices_job(name: str, description: str):
     return dg.define_asset_job(
         name,
-        selection=UNIVERSE | dg.AssetSelection.assets(PRICES_KEY, SPLITS_KEY),
+        selection=dg.AssetSelection.assets(LANDING_PRICES_KEY),
         config={"ops": {PRICES_OP: {"config": MARKET_PRICE_CONFIGS[name]}}},
         description=description,
     )
@@ -39,7 +39,7 @@ us_prices_job = _prices_job("us_close_prices", "US listings and benchmarks after
 fx_prices_job = _prices_job("fx_daily", "FX pairs after the New York FX day ends (17:00).")
 fundamentals_job = dg.define_asset_job(
     "fundamentals_daily",
-    selection=UNIVERSE | dg.AssetSelection.assets(PROFILES_KEY, STATEMENTS_KEY),
+    selection=dg.AssetSelection.assets(LANDING_PROFILES_KEY, LANDING_STATEMENTS_KEY),
     description="Profiles, and statements where the fetch rules say they can have changed.",
 )
 
@@ -47,7 +47,8 @@ fundamentals_job = dg.define_asset_job(
 def session_schedule(
     name: str, job, cron: str, timezone: str, calendar_code: str
 ) -> dg.ScheduleDefinition:
-    """Runs on the calendar's sessions only: a holiday (Lunar New Year, Thanksgiving) is skipped, not run."""
+    """On the calendar's sessions only (a holiday, Lunar New Year or Thanksgiving, is skipped, not
+    run): one run per listing bucket."""
 
     @dg.schedule(name=name, job=job, cron_schedule=cron, execution_timezone=timezone,
                  default_status=dg.DefaultScheduleStatus.RUNNING)  # fmt: skip
@@ -55,7 +56,10 @@ def session_schedule(
         day = context.scheduled_execution_time.astimezone(calendar(calendar_code).tz).date()
         if not calendar(calendar_code).is_session(day.isoformat()):
             return dg.SkipReason(f"{calendar_code} has no session on {day}")
-        return dg.RunRequest(run_key=f"{name}:{day}", tags={"session": day.isoformat()})
+        return [
+            dg.RunRequest(run_key=f"{name}:{day}:{bucket}", partition_key=bucket, tags={"session": day.isoformat()})
+            for bucket in LANDING_PARTITIONS.get_partition_keys()
+        ]
 
     return _schedule
 

@@ -38,7 +38,6 @@ from orchestration.normalize.yahoo import (
     statement_rows,
 )
 from orchestration.sources.base import Fetched, Instrument, StatementPlan
-from orchestration.sources.recording import SnapshotRecorder
 from orchestration.sources.retry import RequestBudget, RetryPolicy
 from orchestration.sources.yahoo_http import (
     STOPPED,
@@ -73,7 +72,6 @@ class YahooSettings:
     breaker_threshold: int = 3  # 429s in a row that stop the run
     timeout_seconds: int = 20
     cache_dir: str | None = None  # yfinance's time-zone and cookie caches (a folder the project owns)
-    record_dir: str | None = None  # also write what Yahoo returned there, in the snapshot layout
 
 
 _CACHE_DIR: str | None = None
@@ -130,7 +128,6 @@ class YahooSource:
             rng=rng or random.Random(),
         )
         self.now = now
-        self.recorder = SnapshotRecorder(self.settings.record_dir) if self.settings.record_dir else None
 
     # ---------------------------------------------------------------- the one way to ask
 
@@ -209,10 +206,7 @@ class YahooSource:
             frames.append(self._closed_sessions(prices_from_history(frame, instrument), instrument))
 
         failures, deferred = self._each(list(by_symbol), fetch)
-        fetched = self._fetched(frames, empty_prices(), before, failures=failures, deferred=deferred, warnings=warnings)
-        if self.recorder:
-            self.recorder.prices(fetched.frame)
-        return fetched
+        return self._fetched(frames, empty_prices(), before, failures=failures, deferred=deferred, warnings=warnings)
 
     def _history(self, ticker: Any, start: date | None) -> tuple[pd.DataFrame, str | None]:
         frame = ticker.history(
@@ -267,8 +261,6 @@ class YahooSource:
 
         failures, deferred = self._each(list(symbols), fetch)
         fetched = self._fetched(frames, empty_profiles(), before, failures=failures, deferred=deferred, warnings=warnings)
-        if self.recorder:
-            self.recorder.profiles(fetched.frame)
         return fetched
 
     # ---------------------------------------------------------------- statements
@@ -312,7 +304,5 @@ class YahooSource:
         failures, deferred = self._each(list(by_symbol), fetch)
         fetched = self._fetched(frames, empty_statements(), before, failures=failures, deferred=deferred,
                                 next_update=next_update, last_update=last_update)  # fmt: skip
-        if self.recorder:
-            self.recorder.statements(fetched.frame)
         return fetched
 

@@ -138,6 +138,19 @@ FETCH_LOG = RawTable(
     key=("symbol", "dataset", "fetched_at"),
 )
 
+# Landed batches (orchestration.landing) a load has upserted, recorded in the load's transaction:
+# each batch is loaded exactly once, however often a load runs or crashes.
+LANDED_BATCHES = RawTable(
+    name="landed_batches",
+    columns={
+        "batch_id": "varchar not null",  # dataset/bucket/folder under the landing zone
+        "dataset": "varchar not null",
+        "landed_at": "timestamp not null",
+        "rows_landed": "bigint not null",
+    },
+    key=("batch_id",),
+)
+
 # universe.yml, loaded whole on every run (configuration, not history).
 UNIVERSE_COMPANIES = RawTable(
     name="universe_companies",
@@ -185,7 +198,7 @@ UNIVERSE_FX_PAIRS = RawTable(
 )
 
 UNIVERSE_TABLES = (UNIVERSE_COMPANIES, UNIVERSE_LISTINGS, UNIVERSE_PEER_GROUPS, UNIVERSE_BENCHMARKS, UNIVERSE_FX_PAIRS)
-ALL_TABLES = (PRICES, STOCK_SPLITS, COMPANY_PROFILES, FINANCIAL_STATEMENTS, REJECTED_ROWS, FETCH_LOG, *UNIVERSE_TABLES)
+ALL_TABLES = (PRICES, STOCK_SPLITS, COMPANY_PROFILES, FINANCIAL_STATEMENTS, REJECTED_ROWS, FETCH_LOG, LANDED_BATCHES, *UNIVERSE_TABLES)
 
 
 def create_table_sql(table: RawTable) -> str:

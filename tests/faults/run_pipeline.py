@@ -19,9 +19,9 @@ def main() -> None:
     from orchestration.defs.dbt import dbt_resource
     from orchestration.defs.ingest import raw_assets
     from orchestration.defs.resources import MarketDataResource, WarehouseResource
-    from orchestration.definitions import defs
+    from orchestration.definitions import pipeline_assets
 
-    assets = raw_assets if args.raw_only else list(defs.assets)
+    assets = raw_assets if args.raw_only else pipeline_assets
     result = dg.materialize(
         assets,
         resources={"duckdb": WarehouseResource(database=args.warehouse),

@@ -15,6 +15,8 @@ import pytest
 
 import orchestration.sources.yahoo as yahoo_module
 from orchestration.defs.ingest import raw_company_profiles, raw_financial_statements, raw_prices, raw_universe
+from orchestration.defs.landing import landing_assets
+from orchestration.landing import LandingZone, bucket_keys, listing_bucket
 from orchestration.defs.resources import MarketDataResource, WarehouseResource
 from orchestration.normalize.prices import SOURCE_COLUMNS, coerce_price_types
 from orchestration.normalize.statements import coerce_statement_types
@@ -241,12 +243,16 @@ def test_a_symbol_without_a_profile_is_a_failure(yahoo_http):
 def test_a_landed_yahoo_run_replays_identically_through_the_sample_source(yahoo_http, tmp_path):
     seed_fundamentals(yahoo_http)
     instruments = [ACME, DRGN, HK9999, Instrument("USDHKD=X", "HKD_per_USD", "fx", "24/5", "Europe/London")]
-    yahoo = source(yahoo_http, record_dir=str(tmp_path / "landing"))
+    yahoo = source(yahoo_http)
     live_prices = yahoo.fetch_prices(instruments, {}).frame
     live_statements = yahoo.fetch_statements([StatementPlan("ACME", "USD")]).frame
     live_profiles = yahoo.fetch_profiles(["ACME"], date(2025, 1, 10)).frame
+    zone = LandingZone(tmp_path / "landing")
+    zone.land("prices", "b", yahoo_module.Fetched(live_prices), [i.symbol for i in instruments], "yahoo")
+    zone.land("financial_statements", "b", yahoo_module.Fetched(live_statements), ["ACME"], "yahoo")
+    (batch,) = [zone.land("company_profiles", "b", yahoo_module.Fetched(live_profiles), ["ACME"], "yahoo")]
 
-    replay = SampleSource(tmp_path / "landing")
+    replay = SampleSource(zone.root / "prices" / "b" / zone.batches("prices")[0].path.name)
     order = ["symbol", "date"]
     replayed = coerce_price_types(replay.fetch_prices(instruments, {}).frame)[SOURCE_COLUMNS]  # the file's text, parsed
     pd.testing.assert_frame_equal(
@@ -254,12 +260,13 @@ def test_a_landed_yahoo_run_replays_identically_through_the_sample_source(yahoo_
         replayed.sort_values(order, ignore_index=True),
     )
     keys = ["line_item", "period_type", "period_end"]
+    replay = SampleSource(zone.batches("financial_statements")[0].path)
     pd.testing.assert_frame_equal(
         live_statements.sort_values(keys, ignore_index=True),
         coerce_statement_types(replay.fetch_statements([StatementPlan("ACME", "USD")]).frame)[live_statements.columns]
         .sort_values(keys, ignore_index=True),
     )
-    replayed_profiles = replay.fetch_profiles(["ACME"], date(2025, 1, 10)).frame
+    replayed_profiles = SampleSource(batch.path).fetch_profiles(["ACME"], date(2025, 1, 10)).frame
     assert replayed_profiles.iloc[0]["name"] == live_profiles.iloc[0]["name"] == "Acme Corporation"
 
 
@@ -296,23 +303,32 @@ def test_the_breaker_resets_on_any_other_answer():
 def wired(yahoo_http, monkeypatch, tmp_path):
     """The raw assets' yahoo source gets the replay session (the source sets its budget and breaker)."""
     monkeypatch.setattr(yahoo_module, "YahooSession", lambda limiter: yahoo_http)
-    monkeypatch.setenv("VALUATION_RECORD_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("VALUATION_LANDING_DIR", str(tmp_path / "landing"))
     return yahoo_http
 
 
-def run_raw(warehouse, monkeypatch, as_of="2025-01-31", **resource):
+EVERY_BUCKET = {"dagster/asset_partition_range_start": bucket_keys()[0],
+                "dagster/asset_partition_range_end": bucket_keys()[-1]}  # fmt: skip
+
+
+class Runs(list):
+    """The fetch run (every landing bucket) and the load run after it."""
+
+
+def run_raw(warehouse, monkeypatch, as_of="2025-01-31", **resource) -> Runs:
+    """A daily refresh as the schedules and automation run it: fetch every bucket into the landing
+    zone, then load what landed."""
     monkeypatch.setenv("VALUATION_UNIVERSE", str(FIXTURE_UNIVERSE))
     monkeypatch.setenv("VALUATION_AS_OF", as_of)
     monkeypatch.setattr(yahoo_module, "datetime", _FrozenDatetime.at(as_of))
-    result = dg.materialize(
-        [raw_universe, raw_prices, raw_company_profiles, raw_financial_statements],
-        resources={
-            "duckdb": WarehouseResource(database=str(warehouse)),
-            "market_data": MarketDataResource(source="yahoo", retry_base_delay_seconds=0.001, **resource),
-        },
-    )
-    assert result.success
-    return result
+    resources = {
+        "duckdb": WarehouseResource(database=str(warehouse)),
+        "market_data": MarketDataResource(source="yahoo", retry_base_delay_seconds=0.001, **resource),
+    }
+    fetch = dg.materialize(landing_assets, resources=resources, tags=EVERY_BUCKET)
+    load = dg.materialize([raw_universe, raw_prices, raw_company_profiles, raw_financial_statements], resources=resources)
+    assert fetch.success and load.success
+    return Runs([fetch, load])
 
 
 class _FrozenDatetime(datetime):
@@ -329,16 +345,17 @@ class _FrozenDatetime(datetime):
         return cls.moment
 
 
-def metadata(result, key, name):
-    for event in result.get_asset_materialization_events():
-        if event.materialization.asset_key.path == key:
-            value = event.materialization.metadata.get(name)
-            return None if value is None else value.value
+def metadata(runs, key, name):
+    for result in runs:
+        for event in result.get_asset_materialization_events():
+            if event.materialization.asset_key.path == key:
+                value = event.materialization.metadata.get(name)
+                return None if value is None else value.value
     raise AssertionError(f"no materialization of {key}")
 
 
-def check_passed(result, key):
-    return next(e.passed for e in result.get_asset_check_evaluations() if e.asset_key.path == key)
+def check_passed(runs, key):
+    return next(e.passed for result in runs for e in result.get_asset_check_evaluations() if e.asset_key.path == key)
 
 
 def test_a_watermark_run_fetches_only_the_overlap_window(wired, tmp_path, monkeypatch):
@@ -362,21 +379,21 @@ def test_a_daily_run_asks_only_for_what_can_have_changed(wired, tmp_path, monkey
     first = run_raw(warehouse, monkeypatch, as_of="2025-02-10")
     # first run: 7 price series; 3 listings' profiles (Ticker.info: 3 requests each, but 9999.HK's
     # first one is a 404: Yahoo has no profile for it here); 2 companies' statements (a calendar and six statements each); one cookie and one crumb request in all
-    requests = {key: metadata(first, ["raw", key], "requests_by_endpoint") for key in
+    requests = {key: metadata(first, ["landing", key], "requests_by_endpoint") for key in
                 ("prices", "company_profiles", "financial_statements")}  # fmt: skip
     assert sum(r.get("cookie", 0) for r in requests.values()) == sum(r.get("getcrumb", 0) for r in requests.values()) == 1
     assert without_session_setup(requests["prices"]) == {"chart": 7}
     assert without_session_setup(requests["company_profiles"]) == {"quoteSummary": 3, "quote": 2, "fundamentals-timeseries": 2}
     assert without_session_setup(requests["financial_statements"]) == {"quoteSummary": 2, "fundamentals-timeseries": 12}
     daily = run_raw(warehouse, monkeypatch, as_of="2025-02-11")
-    assert metadata(daily, ["raw", "prices"], "requests") == 7
+    assert metadata(daily, ["landing", "prices"], "requests") == 7
     # profiles are weekly: only 9999.HK, which failed yesterday, is asked again (one 404)
-    assert metadata(daily, ["raw", "company_profiles"], "requests") == 1
-    assert metadata(daily, ["raw", "financial_statements"], "requests") == 0  # nothing scheduled has passed
+    assert metadata(daily, ["landing", "company_profiles"], "requests") == 1
+    assert metadata(daily, ["landing", "financial_statements"], "requests") == 0  # nothing scheduled has passed
     # ACME's next earnings date (2025-04-30) has passed: due, quarterly only (Q3 of a September year)
     after_earnings = run_raw(warehouse, monkeypatch, as_of="2025-05-01")
-    assert metadata(after_earnings, ["raw", "financial_statements"], "symbols_due") == 1
-    assert metadata(after_earnings, ["raw", "financial_statements"], "requests_by_endpoint") == {
+    assert metadata(after_earnings, ["landing", "financial_statements"], "symbols_asked") == 1
+    assert metadata(after_earnings, ["landing", "financial_statements"], "requests_by_endpoint") == {
         "quoteSummary": 1, "fundamentals-timeseries": 3}  # fmt: skip
     # the release date that passed is the publication date of the quarter it followed
     assert query(warehouse, "select symbol, last_release from raw.fetch_log where dataset = 'financial_statements' "
@@ -409,10 +426,14 @@ def test_a_stopped_run_loses_nothing_and_the_next_starts_with_what_it_deferred(w
     budgeted = run_raw(warehouse, monkeypatch, request_budget=3)
     deferred = metadata(budgeted, ["raw", "prices"], "deferred")
     assert len(deferred) == 4
-    # ... and the next run asks for them first
+    # ... and the next run asks for them first, in each listing bucket
     wired.chart_params.clear()
     run_raw(warehouse, monkeypatch)
-    assert set([symbol for symbol, _ in wired.chart_params][:4]) == set(deferred)
+    asked = [symbol for symbol, _ in wired.chart_params]
+    for bucket in {listing_bucket(s) for s in deferred}:
+        in_bucket = [s for s in asked if listing_bucket(s) == bucket]
+        waiting = {s for s in deferred if listing_bucket(s) == bucket}
+        assert set(in_bucket[: len(waiting)]) == waiting
     assert query(warehouse, "select symbol, date, close from raw.prices order by all") == before
 
 
@@ -430,9 +451,7 @@ def test_a_profile_in_another_currency_is_rejected_with_its_reason(wired, tmp_pa
 
 def test_what_yahoo_returned_lands_in_the_landing_folder(wired, tmp_path, monkeypatch):
     run_raw(tmp_path / "w.duckdb", monkeypatch)
-    landed = sorted(p.parent.name for p in (tmp_path / "landing").rglob("*.csv"))
-    assert "prices" in landed
-    prices = pd.concat(pd.read_csv(p) for p in (tmp_path / "landing" / "prices").glob("*.csv"))
+    prices = pd.concat(pd.read_csv(p) for p in (tmp_path / "landing" / "prices").rglob("*.csv"))
     assert len(prices) == 7 * 3 and set(prices["source_id"]) == {"yahoo"}
 
 
@@ -450,6 +469,6 @@ def test_stored_closes_yahoo_has_restated_fetch_the_whole_history_again(wired, t
     # 2025-01-06 lies outside the overlap, and is restated too
     assert query(warehouse, "select adj_close from raw.prices where symbol = 'ACME' and date = '2025-01-06'") == [(98.0,)]
     assert query(warehouse, "select count(*) from raw.prices where symbol = 'ACME'") == [(11,)]
-    assert any("stored closes no longer match" in w for w in metadata(result, ["raw", "prices"], "warnings"))
+    assert any("stored closes no longer match" in w for w in metadata(result, ["landing", "prices"], "warnings"))
     # the others matched: asked once each
     assert [symbol for symbol, _ in wired.chart_params].count("DRGN") == 1
