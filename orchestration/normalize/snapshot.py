@@ -56,7 +56,7 @@ class SnapshotFiles:
 
     frames: list[tuple[Path, pd.DataFrame]] = field(default_factory=list)
     quarantined: dict[str, str] = field(default_factory=dict)  # path -> why it was not read
-    other_layouts: dict[str, str] = field(default_factory=dict)  # path -> which known layout
+    passed_over: dict[str, str] = field(default_factory=dict)  # path -> why it is not data (another layout, not a CSV)
 
 
 def read_snapshot_csv(path: Path, header: list[str]) -> pd.DataFrame:
@@ -102,11 +102,14 @@ def read_folder(folder: Path, header: list[str]) -> SnapshotFiles:
     if not folder.is_dir():
         return files
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.suffix.lower() != ".csv":
+        if path.name.startswith("."):
+            continue
+        if path.suffix.lower() != ".csv":
+            files.passed_over[str(path)] = "not a .csv file"
             continue
         layout = _other_layout(path)
         if layout:
-            files.other_layouts[str(path)] = layout
+            files.passed_over[str(path)] = f"in the layout of {layout}"
             continue
         try:
             files.frames.append((path, read_snapshot_csv(path, header)))

@@ -21,6 +21,7 @@ from orchestration.normalize.snapshot import (
     PRICE_HEADER,
     SPLITS_HEADER,
     STATEMENT_HEADER,
+    SnapshotFiles,
     prices_from_snapshot,
     read_folder,
     statements_from_snapshot,
@@ -28,6 +29,7 @@ from orchestration.normalize.snapshot import (
 from orchestration.normalize.splits import empty_splits, splits_from_snapshot
 from orchestration.normalize.statements import empty_statements
 from orchestration.sources.base import Fetched, Instrument, SourceError, StatementPlan
+from orchestration.warehouse.schema import COMPANY_PROFILES
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +46,12 @@ class SampleSource:
                 "(set VALUATION_SAMPLE_DIR to a snapshot such as ../shared/market-sample)"
             )
 
-    def _read(self, folder: str, header: list[str]):
+    def _read(self, folder: str, header: list[str]) -> SnapshotFiles:
         files = read_folder(self.snapshot_dir / folder, header)
         for path, reason in files.quarantined.items():
             log.warning("quarantined %s: %s (none of its rows loaded; the other files did)", path, reason)
+        for warning in _passed_over(files):
+            log.warning(warning)
         return files
 
     def fetch_prices(self, instruments: Sequence[Instrument], starts: Mapping[str, date | None]) -> Fetched:
@@ -55,25 +59,29 @@ class SampleSource:
         files = self._read("prices", PRICE_HEADER)
         frames = [prices_from_snapshot(frame[frame["ticker"].isin(wanted)]) for _, frame in files.frames]
         frame = pd.concat(frames, ignore_index=True) if frames else empty_vintage_rows()
-        present = set(frame["symbol"])
-        missing = {symbol: "not in the snapshot" for symbol in sorted(wanted - present)}
+        missing = _missing(sorted(wanted - set(frame["symbol"])), "not in the snapshot", files)
         split_files = self._read("corporate_actions", SPLITS_HEADER)
         split_frames = [splits_from_snapshot(f[f["ticker"].isin(wanted)]) for _, f in split_files.frames]
         splits = pd.concat(split_frames, ignore_index=True) if split_frames else empty_splits()
         return Fetched(
-            frame, failures=missing, quarantined={**files.quarantined, **split_files.quarantined}, splits=splits
+            frame,
+            failures=missing,
+            quarantined={**files.quarantined, **split_files.quarantined},
+            splits=splits,
+            warnings=_passed_over(files) + _passed_over(split_files),
         )
 
     def fetch_profiles(self, symbols: Sequence[str], snapshot_date: date) -> Fetched:
         # The snapshot replays the profiles it captured (the market sample has none: each symbol
         # is then reported as not in the snapshot, not passed over in silence).
-        files = self._read("profiles", list(empty_profiles().columns[:1]))
+        # A file without every column (in the order a recorded run writes them) is quarantined.
+        files = self._read("profiles", COMPANY_PROFILES.data_columns)
         frames = [frame for _, frame in files.frames]
         profiles = pd.concat(frames, ignore_index=True) if frames else empty_profiles()
         profiles = profiles[profiles["symbol"].isin(set(symbols))]
-        missing = {s: "no profile in the snapshot" for s in symbols if s not in set(profiles["symbol"])}
+        missing = _missing([s for s in symbols if s not in set(profiles["symbol"])], "no profile in the snapshot", files)
         frame = profiles.replace({"": None})[empty_profiles().columns].reset_index(drop=True)
-        return Fetched(frame, failures=missing, quarantined=files.quarantined)
+        return Fetched(frame, failures=missing, quarantined=files.quarantined, warnings=_passed_over(files))
 
     def fetch_statements(self, plans: Sequence[StatementPlan]) -> Fetched:
         wanted = {plan.symbol for plan in plans}
@@ -81,9 +89,20 @@ class SampleSource:
         frames = [statements_from_snapshot(frame[frame["company_ticker"].isin(wanted)]) for _, frame in files.frames]
         frames = [f for f in frames if len(f)]
         frame = pd.concat(frames, ignore_index=True) if frames else empty_statements()
-        present = set(frame["symbol"])
-        missing = {s: "no statements in the snapshot" for s in sorted(wanted - present)}
-        return Fetched(frame, failures=missing, quarantined=files.quarantined)
+        missing = _missing(sorted(wanted - set(frame["symbol"])), "no statements in the snapshot", files)
+        return Fetched(frame, failures=missing, quarantined=files.quarantined, warnings=_passed_over(files))
+
+
+def _missing(symbols: Sequence[str], reason: str, files: SnapshotFiles) -> dict[str, str]:
+    """Why each symbol came back empty; a quarantined file may have held it, so that is said too."""
+    if files.quarantined:
+        reason += f" (among the readable files; {len(files.quarantined)} quarantined: {', '.join(sorted(files.quarantined))})"
+    return {symbol: reason for symbol in symbols}
+
+
+def _passed_over(files: SnapshotFiles) -> list[str]:
+    """Files beside the data that are not data, named: a file dropped in the wrong format is seen, not lost."""
+    return [f"passed over {path}: {why}" for path, why in sorted(files.passed_over.items())]
 
 
 def last_price_date(snapshot_dir: str | Path) -> date | None:
