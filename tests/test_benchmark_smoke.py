@@ -11,7 +11,7 @@ def test_a_small_scale_benchmark_runs_and_reports_every_measure(tmp_path):
     out = tmp_path / "results"
     completed = subprocess.run(
         [sys.executable, "-W", "ignore", "-m", "benchmarks.scale", "--scale", "0.01", "--years", "2", "--runs", "1",
-         "--batches", "2", "--work", str(tmp_path / "work"), "--out", str(out)],
+         "--work", str(tmp_path / "work"), "--out", str(out)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]

@@ -88,24 +88,29 @@ def test_fundamentals_run_before_the_nyse_opens_on_its_sessions_only():
     assert ran == [date(2025, 4, 16), date(2025, 4, 17), date(2025, 4, 21), date(2025, 4, 22)]
 
 
-def test_the_hk_job_refreshes_only_hong_kong_series(tmp_path, monkeypatch):
-    from orchestration.defs.resources import WarehouseResource
+def test_the_hk_job_fetches_only_hong_kong_series(tmp_path, monkeypatch):
+    """The job the HK schedule launches, run as defined (its own config), one run per listing
+    bucket, against Yahoo at the HTTP layer: only 9999.HK and ^HSI are asked for and land."""
+    import orchestration.sources.yahoo as yahoo_module
+    from orchestration.landing import LandingZone, bucket_keys
+    from tests.conftest import FIXTURE_UNIVERSE
+    from tests.fakes.land_buckets import serve_fixture
+    from tests.fakes.yahoo_http import ReplaySession, fresh_yfinance
 
-    from orchestration.defs.ingest import raw_prices, raw_universe
-    from orchestration.defs.resources import MarketDataResource
-    from orchestration.defs.schedules import MARKET_PRICE_CONFIGS, PRICES_OP
-    from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, query
-
+    fresh_yfinance()
+    session = ReplaySession()
+    serve_fixture(session, days=3)
+    monkeypatch.setattr(yahoo_module, "YahooSession", lambda limiter: session)
     monkeypatch.setenv("VALUATION_UNIVERSE", str(FIXTURE_UNIVERSE))
-    warehouse = tmp_path / "w.duckdb"
-    result = dg.materialize(
-        [raw_universe, raw_prices],
-        run_config={"ops": {PRICES_OP: {"config": MARKET_PRICE_CONFIGS["hk_close_prices"]}}},
-        resources={"duckdb": WarehouseResource(database=str(warehouse)),
-                   "market_data": MarketDataResource(source="sample", sample_dir=str(FIXTURE_SNAPSHOT))},
-    )  # fmt: skip
-    assert result.success
-    assert query(warehouse, "select distinct symbol from raw.prices order by 1") == [("9999.HK",), ("^HSI",)]
+    monkeypatch.setenv("VALUATION_SOURCE", "yahoo")
+    monkeypatch.setenv("VALUATION_AS_OF", "2025-01-31")
+    monkeypatch.setenv("VALUATION_LANDING_DIR", str(tmp_path / "landing"))
+    job = defs.get_job_def("hk_close_prices")
+    for bucket in bucket_keys():
+        assert job.execute_in_process(partition_key=bucket).success
+    assert sorted({symbol for symbol, _ in session.chart_params}) == ["9999.HK", "^HSI"]
+    landed = {s for batch in LandingZone(tmp_path / "landing").batches("prices") for s in batch.manifest["asked"]}
+    assert landed == {"9999.HK", "^HSI"}
 
 
 def dbt_models_downstream_of(key: dg.AssetKey) -> set[dg.AssetKey]:

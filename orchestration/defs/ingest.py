@@ -353,6 +353,7 @@ def _load_each(
     inputs: list[_Input],
     validate: Callable[[Fetched], tuple[Validated, tuple]],
     date_column: str,
+    every_symbol_has_rows: bool = False,
 ) -> tuple[dict, Fetched, pd.DataFrame, int]:
     """Each input validated and upserted in its own transaction, in order (a later fetch restates an
     earlier one); then the landing state. Returns the summed metadata, all inputs as one fetch (for
@@ -362,6 +363,8 @@ def _load_each(
     rejected_all = []
     for item in inputs:
         validated, also = validate(item.fetched)
+        if every_symbol_has_rows:
+            item.fetched = _empty_as_failures(item, validated)
         fetch_log = _fetch_log(dataset, item.asked, item.fetched, source.name, item.fetched_at)
         with duckdb.get_connection() as conn:
             ensure_raw_schema(conn)
@@ -378,6 +381,19 @@ def _load_each(
     merged = merge_fetched([(item.asked, item.fetched) for item in inputs])
     rejected = pd.concat(rejected_all, ignore_index=True) if rejected_all else _quarantined_files(dataset, Fetched(pd.DataFrame()))
     return totals, merged, rejected, len({s for item in inputs for s in item.asked})
+
+
+def _empty_as_failures(item: _Input, validated: Validated) -> Fetched:
+    """A symbol fetched whose every row was rejected loaded nothing: a failure, named, not a pass.
+    (Not for prices: an incremental fetch may rightly bring nothing new.)"""
+    fetched = item.fetched
+    loaded = set(validated.rows["symbol"]) if len(validated.rows) else set()
+    empty = {
+        symbol: "fetched, but every row was rejected (see raw.rejected_rows)"
+        for symbol in item.asked
+        if symbol not in fetched.failures and symbol not in fetched.deferred and symbol not in loaded
+    }
+    return dataclasses.replace(fetched, failures={**fetched.failures, **empty}) if empty else fetched
 
 
 def _add_metadata(total: dict, more: dict) -> dict:
@@ -481,7 +497,7 @@ def raw_company_profiles(config: LoadConfig, duckdb: WarehouseResource, market_d
     inputs = _inputs("company_profiles", duckdb, market_data, symbols, lambda source, asked: source.fetch_profiles(asked, as_of))
     metadata, fetched, rejected, asked = _load_each(
         "company_profiles", COMPANY_PROFILES, duckdb, market_data, inputs,
-        lambda fetched: (validate_profiles(fetched.frame, as_of, expected), ()), "snapshot_date",
+        lambda fetched: (validate_profiles(fetched.frame, as_of, expected), ()), "snapshot_date", every_symbol_has_rows=True,
     )  # fmt: skip
     return dg.MaterializeResult(
         metadata=metadata,
@@ -539,6 +555,7 @@ def raw_financial_statements(
     metadata, fetched, rejected, asked = _load_each(
         "financial_statements", FINANCIAL_STATEMENTS, duckdb, market_data, inputs,
         lambda fetched: (validate_statements(fetched.frame, as_of, universe.currencies), ()), "period_end",
+        every_symbol_has_rows=True,
     )  # fmt: skip
     return dg.MaterializeResult(
         metadata=metadata,

@@ -447,6 +447,10 @@ def test_a_profile_in_another_currency_is_rejected_with_its_reason(wired, tmp_pa
         ("currency_mismatch",)
     ]
     assert metadata(result, ["raw", "company_profiles"], "rows_rejected") == 1
+    # ACME's profile was fetched but none of it loaded: a named failure, and asked again next run
+    assert not check_passed(result, ["raw", "company_profiles"])
+    assert query(warehouse, "select status, reason from raw.fetch_log where dataset = 'company_profiles' and symbol = 'ACME'") == [
+        ("failed", "fetched, but every row was rejected (see raw.rejected_rows)")]  # fmt: skip
 
 
 def test_what_yahoo_returned_lands_in_the_landing_folder(wired, tmp_path, monkeypatch):
