@@ -48,8 +48,6 @@ DEMO_RUN_CONFIG := {"execution": {"config": {"in_process": {}}}, "loggers": {"co
 # the sample rather than today; VALUATION_AS_OF=... overrides it.
 # Every asset but the landing ones (they fetch from a live source) in one run, through `dg launch`.
 DG_LAUNCH := PYTHONWARNINGS='ignore:Parameter `include_sources`' $(BIN)/dg launch --assets 'not group:landing' --config-json '$(DEMO_RUN_CONFIG)'
-# The landing assets, every listing bucket in one run (a backfill in the UI runs one per bucket).
-LANDING_BUCKETS := $(shell $(BIN)/python -c "from orchestration.landing import bucket_keys; k = bucket_keys(); print(k[0] + '...' + k[-1])" 2>/dev/null)
 
 demo: setup
 	@AS_OF=$${VALUATION_AS_OF:-$$($(BIN)/python -m orchestration.summary sample-end "$(VALUATION_SAMPLE_DIR)")}; \
@@ -57,14 +55,17 @@ demo: setup
 	VALUATION_SOURCE=sample VALUATION_AS_OF=$$AS_OF $(DG_LAUNCH) && \
 	VALUATION_AS_OF=$$AS_OF $(BIN)/python -m orchestration.summary
 
-# Refresh from live Yahoo Finance (VALUATION_SOURCE=yahoo unless set): fetch every listing bucket into
-# the landing zone, warehouse/landing/ (LANDING_DIR=dir to put it elsewhere), then load what landed
-# and build. A landed batch is in the sample's layout: VALUATION_SAMPLE_DIR=<batch> replays it.
+# Refresh from live Yahoo Finance (VALUATION_SOURCE=yahoo unless set): the raw loads once (they write
+# the landing state the fetches read), one fetch run per listing bucket into the landing zone,
+# warehouse/landing/ (LANDING_DIR=dir to put it elsewhere), then the loads of what landed and the build.
+# A landed batch is in the sample's layout: VALUATION_SAMPLE_DIR=<batch folder> replays it.
 run: setup
-	VALUATION_SOURCE=$${VALUATION_SOURCE:-yahoo} $(if $(LANDING_DIR),VALUATION_LANDING_DIR=$(LANDING_DIR)) \
-		$(BIN)/dg launch --assets 'group:landing' --partition-range '$(LANDING_BUCKETS)'
-	VALUATION_SOURCE=$${VALUATION_SOURCE:-yahoo} $(if $(LANDING_DIR),VALUATION_LANDING_DIR=$(LANDING_DIR)) $(DG_LAUNCH)
-	$(BIN)/python -m orchestration.summary
+	@export VALUATION_SOURCE=$${VALUATION_SOURCE:-yahoo} $(if $(LANDING_DIR),VALUATION_LANDING_DIR=$(LANDING_DIR)); \
+	$(BIN)/dg launch --assets 'group:raw' || exit 1; \
+	for bucket in $$($(BIN)/python -c "from orchestration.landing import bucket_keys; print(*bucket_keys())"); do \
+		$(BIN)/dg launch --assets 'group:landing' --partition $$bucket || exit 1; \
+	done; \
+	$(DG_LAUNCH) && $(BIN)/python -m orchestration.summary
 
 # The UI tests drive a real headless Chromium: Debian's chromium and chromium-driver, installed
 # here when missing (as root, or through sudo).

@@ -51,6 +51,10 @@ def in_buckets(symbols: list[str], keys: list[str], buckets: int = LANDING_BUCKE
     return [symbol for symbol in symbols if listing_bucket(symbol, buckets) in wanted]
 
 
+class MissingLandingState(RuntimeError):
+    """The landing zone has no state from a load yet."""
+
+
 @dataclass(frozen=True)
 class LandedBatch:
     batch_id: str  # dataset/bucket/folder: unique, and the key loads are recorded under
@@ -160,8 +164,15 @@ class LandingZone:
         return sorted(self.root.glob("*/*/.partial-*"))
 
     def read_state(self) -> LandingState:
+        """The state the last load wrote. None yet is an error, not "everything is new": a fetch
+        that guessed would ask for every symbol's whole history (a load writes it, even an empty one)."""
         path = self.root / STATE
-        return LandingState(**json.loads(path.read_text())) if path.exists() else LandingState()
+        if not path.exists():
+            raise MissingLandingState(
+                f"no landing state at {path}: run the raw loads once first (dg launch --assets 'group:raw'); "
+                "they write it from the warehouse, and on an empty warehouse the next fetch takes every history"
+            )
+        return LandingState(**json.loads(path.read_text()))
 
     def write_state(self, state: LandingState) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -181,21 +192,22 @@ def _write_durably(path: Path, text: str) -> None:
         os.fsync(handle.fileno())
 
 
-def landed_fetch(batch: LandedBatch, replayed: Fetched) -> Fetched:
+def landed_fetch(batch: LandedBatch, replayed: Fetched, asked: list[str]) -> Fetched:
     """A batch as its fetch returned it: the rows read back from its files (`replayed`, by the sample
-    source: the same reader as the sample), and the statuses, requests and dates from its manifest.
+    source: the same reader as the sample), and the statuses, requests and dates from its manifest,
+    for the symbols in `asked` (a listing since removed from the universe is not reported).
     A symbol the fetch got no rows for (a holiday) is not a failure: only the manifest says what failed."""
-    m = batch.manifest
+    m, wanted = batch.manifest, set(asked)
     return Fetched(
         replayed.frame,
-        failures=dict(m["failures"]),
+        failures={s: r for s, r in m["failures"].items() if s in wanted},
         requests=m["requests"],
         warnings=list(m["warnings"]),
         next_update={s: date.fromisoformat(d) for s, d in m["next_update"].items()},
         last_update={s: date.fromisoformat(d) for s, d in m["last_update"].items()},
         quarantined=replayed.quarantined,
         splits=replayed.splits,
-        deferred=dict(m["deferred"]),
+        deferred={s: r for s, r in m["deferred"].items() if s in wanted},
         requests_by_endpoint=dict(m["requests_by_endpoint"]),
     )
 

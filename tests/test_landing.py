@@ -71,6 +71,22 @@ def yahoo(monkeypatch, tmp_path):
     return session
 
 
+def test_no_fetch_before_a_load_has_written_the_state(yahoo, tmp_path):
+    """Without the state a fetch would take every symbol's whole history: it refuses, saying what to
+    run; a load (of an empty warehouse here) writes the state and the fetch then runs."""
+    serve_fixture(yahoo, days=3)
+    warehouse = tmp_path / "w.duckdb"
+    keys = bucket_keys()
+    refused = dg.materialize([landing_prices], resources=resources(warehouse), partition_key=keys[0], raise_on_error=False)
+    assert not refused.success and yahoo.chart_params == []
+    failure = next(e for e in refused.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "no landing state" in failure.step_failure_data.error.message
+    load(warehouse)
+    assert LandingZone(tmp_path / "landing").read_state().price_last_dates == {}
+    land_all(warehouse)
+    assert len(yahoo.chart_params) == 7
+
+
 def resources(warehouse: Path) -> dict:
     return {
         "duckdb": WarehouseResource(database=str(warehouse)),
@@ -98,6 +114,7 @@ def loaded_metadata(result, name):
 def test_each_batch_loads_exactly_once_and_a_second_load_changes_nothing(yahoo, tmp_path):
     serve_fixture(yahoo, days=3)
     warehouse = tmp_path / "w.duckdb"
+    load(warehouse)  # an empty warehouse: writes the state the first fetch reads
     land_all(warehouse)
     first = load(warehouse)
     # one batch per bucket, with or without symbols; 7 series x 3 days
@@ -115,6 +132,7 @@ def test_each_batch_loads_exactly_once_and_a_second_load_changes_nothing(yahoo, 
 def test_the_fetch_reads_what_the_last_load_knew_from_the_landing_state(yahoo, tmp_path):
     serve_fixture(yahoo, days=3)
     warehouse = tmp_path / "w.duckdb"
+    load(warehouse)
     land_all(warehouse)
     load(warehouse)
     state = LandingZone(tmp_path / "landing").read_state()
@@ -132,6 +150,7 @@ def test_the_fetch_reads_what_the_last_load_knew_from_the_landing_state(yahoo, t
 def test_a_crash_inside_a_load_loads_that_batch_again_next_time(yahoo, tmp_path):
     serve_fixture(yahoo, days=3)
     warehouse = tmp_path / "w.duckdb"
+    load(warehouse)
     land_all(warehouse)
     code = (
         "import os, dagster as dg\n"
@@ -154,6 +173,7 @@ def test_parallel_fetch_processes_while_a_load_runs_lose_nothing(yahoo, tmp_path
     loading whatever has landed; a last load after they finish. Every bar arrives exactly once."""
     serve_fixture(yahoo, days=3)
     warehouse = tmp_path / "w.duckdb"
+    load(warehouse)
     land_all(warehouse)
     load(warehouse)  # the state the workers start from: 3 days loaded
     keys = bucket_keys()

@@ -92,7 +92,7 @@ def test_the_hk_job_fetches_only_hong_kong_series(tmp_path, monkeypatch):
     """The job the HK schedule launches, run as defined (its own config), one run per listing
     bucket, against Yahoo at the HTTP layer: only 9999.HK and ^HSI are asked for and land."""
     import orchestration.sources.yahoo as yahoo_module
-    from orchestration.landing import LandingZone, bucket_keys
+    from orchestration.landing import LandingState, LandingZone, bucket_keys
     from tests.conftest import FIXTURE_UNIVERSE
     from tests.fakes.land_buckets import serve_fixture
     from tests.fakes.yahoo_http import ReplaySession, fresh_yfinance
@@ -105,7 +105,8 @@ def test_the_hk_job_fetches_only_hong_kong_series(tmp_path, monkeypatch):
     monkeypatch.setenv("VALUATION_SOURCE", "yahoo")
     monkeypatch.setenv("VALUATION_AS_OF", "2025-01-31")
     monkeypatch.setenv("VALUATION_LANDING_DIR", str(tmp_path / "landing"))
-    job = defs.get_job_def("hk_close_prices")
+    LandingZone(tmp_path / "landing").write_state(LandingState())  # an empty warehouse's state
+    job = defs.resolve_job_def("hk_close_prices")
     for bucket in bucket_keys():
         assert job.execute_in_process(partition_key=bucket).success
     assert sorted({symbol for symbol, _ in session.chart_params}) == ["9999.HK", "^HSI"]

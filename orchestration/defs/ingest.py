@@ -86,6 +86,10 @@ def _quarantined_files(dataset: str, fetched: Fetched) -> pd.DataFrame:
     ).astype("object")  # fmt: skip
 
 
+class _AlreadyLoaded(Exception):
+    """Internal: a concurrent load upserted this batch first (nothing was written here)."""
+
+
 def _load(
     conn: duckdb.DuckDBPyConnection,
     table: RawTable,
@@ -104,6 +108,10 @@ def _load(
         ignore_index=True,
     ).drop_duplicates(ignore_index=True)
     with transaction(conn):
+        if batch is not None and conn.execute(
+            "select count(*) from raw.landed_batches where batch_id = ?", [batch.batch_id]
+        ).fetchall()[0][0]:
+            raise _AlreadyLoaded(batch.batch_id)  # another load took it since this one listed it
         for other, other_rows in also:
             upsert(conn, other, other_rows.rows, source, update_existing=not fetched.quarantined)
         # An unreadable file may have held the best version of any stored row: a load missing one
@@ -301,6 +309,7 @@ def _inputs(
     market_data: MarketDataResource,
     symbols: list[str],
     read: Callable[[MarketDataSource, list[str]], Fetched],
+    only: list[str] | None = None,
 ) -> list[_Input]:
     """What a load upserts: the sample snapshot, replayed whole every time; or, from a live source,
     the landed batches not loaded yet, oldest first, each read back by the same reader as the sample."""
@@ -308,6 +317,8 @@ def _inputs(
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     if source.fetches_are_free:
         return [_Input(read(source, symbols), symbols, now)]
+    if only is not None:
+        raise dg.Failure("`symbols` selects within a replayed snapshot: landed batches are loaded whole")
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
         loaded = {b for (b,) in conn.execute("select batch_id from raw.landed_batches where dataset = ?", [dataset]).fetchall()}
@@ -315,7 +326,7 @@ def _inputs(
     inputs = []
     for batch in market_data.landing_zone().batches(dataset, loaded):
         asked = [s for s in batch.manifest["asked"] if s in wanted]  # a listing since removed is not loaded
-        inputs.append(_Input(landed_fetch(batch, read(SampleSource(batch.path), asked)), asked, batch.landed_at, batch))
+        inputs.append(_Input(landed_fetch(batch, read(SampleSource(batch.path), asked), asked), asked, batch.landed_at, batch))
     return inputs
 
 
@@ -361,26 +372,39 @@ def _load_each(
     source = market_data.get_source()
     totals: dict = {}
     rejected_all = []
+    loaded: list[_Input] = []
+    loaded_symbols: set[str] = set()
     for item in inputs:
         validated, also = validate(item.fetched)
         if every_symbol_has_rows:
             item.fetched = _empty_as_failures(item, validated)
         fetch_log = _fetch_log(dataset, item.asked, item.fetched, source.name, item.fetched_at)
-        with duckdb.get_connection() as conn:
-            ensure_raw_schema(conn)
-            metadata, rejected = _load(conn, table, validated, fetch_log, item.fetched, source.name, date_column, also, item.batch)
+        try:
+            with duckdb.get_connection() as conn:
+                ensure_raw_schema(conn)
+                metadata, rejected = _load(conn, table, validated, fetch_log, item.fetched, source.name, date_column, also, item.batch)
+        except _AlreadyLoaded:
+            continue
+        loaded.append(item)
+        loaded_symbols |= set(validated.rows["symbol"]) if len(validated.rows) else set()
         totals = _add_metadata(totals, metadata)
         rejected_all.append(rejected)
     if not source.fetches_are_free:
         with duckdb.get_connection() as conn:
             ensure_raw_schema(conn)
             _write_landing_state(conn, market_data)
-        totals["batches_loaded"] = len(inputs)
-    if not inputs:
+        totals["batches_loaded"] = len(loaded)
+    if not loaded:
         totals = {"source": source.name, "batches_loaded": 0, "rows_received": 0}
-    merged = merge_fetched([(item.asked, item.fetched) for item in inputs])
+    # statuses over all batches, the last fetch that asked for a symbol deciding (not summed per batch)
+    merged = merge_fetched([(item.asked, item.fetched) for item in loaded])
+    totals.update(symbols_loaded=len(loaded_symbols), symbols_failed=len(merged.failures), symbols_deferred=len(merged.deferred))
+    for name, statuses in (("failures", merged.failures), ("deferred", merged.deferred)):
+        totals.pop(name, None)
+        if statuses:
+            totals[name] = dict(sorted(statuses.items()))
     rejected = pd.concat(rejected_all, ignore_index=True) if rejected_all else _quarantined_files(dataset, Fetched(pd.DataFrame()))
-    return totals, merged, rejected, len({s for item in inputs for s in item.asked})
+    return totals, merged, rejected, len({s for item in loaded for s in item.asked})
 
 
 def _empty_as_failures(item: _Input, validated: Validated) -> Fetched:
@@ -455,7 +479,7 @@ def raw_prices(config: LoadConfig, duckdb: WarehouseResource, market_data: Marke
     currencies = {listing.symbol: listing.currency for _, listing in universe.listings}
     as_of = settings.as_of_date()
     inputs = _inputs("prices", duckdb, market_data, symbols,
-                     lambda source, asked: source.fetch_prices([instruments[s] for s in asked], {}))  # fmt: skip
+                     lambda source, asked: source.fetch_prices([instruments[s] for s in asked], {}), config.symbols)  # fmt: skip
     split_events = 0
 
     def validate(fetched: Fetched) -> tuple[Validated, tuple]:
@@ -494,7 +518,8 @@ def raw_company_profiles(config: LoadConfig, duckdb: WarehouseResource, market_d
     as_of = settings.as_of_date()
     symbols = config.select([listing.symbol for _, listing in universe.listings])
     expected = {listing.symbol: (listing.currency, company.reporting_currency) for company, listing in universe.listings}
-    inputs = _inputs("company_profiles", duckdb, market_data, symbols, lambda source, asked: source.fetch_profiles(asked, as_of))
+    inputs = _inputs("company_profiles", duckdb, market_data, symbols,
+                     lambda source, asked: source.fetch_profiles(asked, as_of), config.symbols)  # fmt: skip
     metadata, fetched, rejected, asked = _load_each(
         "company_profiles", COMPANY_PROFILES, duckdb, market_data, inputs,
         lambda fetched: (validate_profiles(fetched.frame, as_of, expected), ()), "snapshot_date", every_symbol_has_rows=True,
@@ -551,7 +576,8 @@ def raw_financial_statements(
     symbols = config.select(universe.fundamentals_symbols)
     currencies = {company.primary_listing.symbol: company.reporting_currency for company in universe.companies}
     inputs = _inputs("financial_statements", duckdb, market_data, symbols,
-                     lambda source, asked: source.fetch_statements([StatementPlan(s, currencies[s]) for s in asked]))  # fmt: skip
+                     lambda source, asked: source.fetch_statements([StatementPlan(s, currencies[s]) for s in asked]),
+                     config.symbols)  # fmt: skip
     metadata, fetched, rejected, asked = _load_each(
         "financial_statements", FINANCIAL_STATEMENTS, duckdb, market_data, inputs,
         lambda fetched: (validate_statements(fetched.frame, as_of, universe.currencies), ()), "period_end",

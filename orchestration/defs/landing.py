@@ -24,7 +24,7 @@ from orchestration.ingest_policy import (
 from orchestration.normalize.prices import empty_vintage_rows
 from orchestration.normalize.profiles import empty_profiles
 from orchestration.normalize.statements import empty_statements
-from orchestration.landing import LandedBatch, LandingState, bucket_keys, in_buckets
+from orchestration.landing import LandedBatch, LandingState, MissingLandingState, bucket_keys, in_buckets
 from orchestration.sources import Fetched, MarketDataSource, StatementPlan
 
 LANDING = "landing"
@@ -41,6 +41,13 @@ class PricesConfig(dg.Config):
 
     exchanges: list[str] | None = Field(default=None, description="listings and benchmarks of these exchanges (all when unset)")
     fx: bool = Field(default=True, description="include the FX pairs")
+
+
+def _state(market_data: MarketDataResource) -> LandingState:
+    try:
+        return market_data.landing_zone().read_state()
+    except MissingLandingState as error:
+        raise dg.Failure(str(error)) from None
 
 
 def _live_source(market_data: MarketDataResource) -> MarketDataSource:
@@ -110,7 +117,7 @@ def _landing_asset(key: dg.AssetKey, description: str):
 )
 def landing_prices(context: dg.AssetExecutionContext, config: PricesConfig, market_data: MarketDataResource):
     source = _live_source(market_data)
-    state = market_data.landing_zone().read_state()
+    state = _state(market_data)
     instruments = {i.symbol: i for i in settings.universe().instruments(config.exchanges, config.fx)}
     symbols = deferred_first(instruments, state.deferred.get("prices", []))
 
@@ -153,7 +160,7 @@ def _refetch_restated(source: MarketDataSource, instruments: list, fetched: Fetc
 )
 def landing_company_profiles(context: dg.AssetExecutionContext, market_data: MarketDataResource):
     source = _live_source(market_data)
-    state = market_data.landing_zone().read_state()
+    state = _state(market_data)
     as_of = settings.as_of_date()
     listings = [listing.symbol for _, listing in settings.universe().listings]
     due = deferred_first(
@@ -170,7 +177,7 @@ def landing_company_profiles(context: dg.AssetExecutionContext, market_data: Mar
 )
 def landing_financial_statements(context: dg.AssetExecutionContext, market_data: MarketDataResource):
     source = _live_source(market_data)
-    state = market_data.landing_zone().read_state()
+    state = _state(market_data)
     universe = settings.universe()
     as_of = settings.as_of_date()
     max_age = market_data.fundamentals_max_age_days

@@ -15,6 +15,7 @@ Only closed sessions are kept, and currencies are checked against universe.yml.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -86,6 +87,15 @@ def _use_cache_dir(cache_dir: str | None) -> None:
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
         yfinance.set_tz_cache_location(cache_dir)  # all of its caches: time zones, cookies
         _CACHE_DIR = cache_dir
+
+
+def _raised_inside_yfinance(error: BaseException) -> bool:
+    """Whether the exception came out of yfinance's own code (a payload it could not read)."""
+    trace, inside = error.__traceback__, False
+    while trace is not None:
+        inside = inside or f"{os.sep}yfinance{os.sep}" in trace.tb_frame.f_code.co_filename
+        trace = trace.tb_next
+    return inside
 
 
 class _Deferred(Exception):
@@ -169,8 +179,10 @@ class YahooSource:
                 failures[symbol] = f"gave up after {self.retry.max_attempts} attempts: {error}"
             except (YahooNotFound, self.yf.exceptions.YFException) as error:
                 failures[symbol] = f"{type(error).__name__}: {error}"
-            except Exception as error:  # raised inside yfinance on a payload it could not read
-                log.exception("yfinance failed on %s", symbol)
+            except Exception as error:
+                if not _raised_inside_yfinance(error):
+                    raise  # a bug of ours is not a symbol's failure: it fails the run, with its traceback
+                log.exception("yfinance failed on %s", symbol)  # on a payload it could not read
                 failures[symbol] = f"unexpected {type(error).__name__} inside yfinance: {error} (traceback in the run log)"
         return failures, deferred
 

@@ -16,7 +16,7 @@ import pytest
 import orchestration.sources.yahoo as yahoo_module
 from orchestration.defs.ingest import raw_company_profiles, raw_financial_statements, raw_prices, raw_universe
 from orchestration.defs.landing import landing_assets
-from orchestration.landing import LandingZone, bucket_keys, listing_bucket
+from orchestration.landing import LandingState, LandingZone, bucket_keys, listing_bucket
 from orchestration.defs.resources import MarketDataResource, WarehouseResource
 from orchestration.normalize.prices import SOURCE_COLUMNS, coerce_price_types
 from orchestration.normalize.statements import coerce_statement_types
@@ -304,6 +304,7 @@ def wired(yahoo_http, monkeypatch, tmp_path):
     """The raw assets' yahoo source gets the replay session (the source sets its budget and breaker)."""
     monkeypatch.setattr(yahoo_module, "YahooSession", lambda limiter: yahoo_http)
     monkeypatch.setenv("VALUATION_LANDING_DIR", str(tmp_path / "landing"))
+    LandingZone(tmp_path / "landing").write_state(LandingState())  # an empty warehouse's state
     return yahoo_http
 
 
@@ -476,3 +477,15 @@ def test_stored_closes_yahoo_has_restated_fetch_the_whole_history_again(wired, t
     assert any("stored closes no longer match" in w for w in metadata(result, ["landing", "prices"], "warnings"))
     # the others matched: asked once each
     assert [symbol for symbol, _ in wired.chart_params].count("DRGN") == 1
+
+
+def test_a_bug_of_ours_fails_the_run_instead_of_becoming_a_symbols_failure(yahoo_http, monkeypatch):
+    """Only what yfinance raises on a payload is a per-symbol failure; an error in our own code
+    propagates with its traceback (here: the normalizer breaks)."""
+
+    def broken(frame, instrument):
+        raise TypeError("a bug in the normalizer")
+
+    monkeypatch.setattr(yahoo_module, "prices_from_history", broken)
+    with pytest.raises(TypeError, match="a bug in the normalizer"):
+        source(yahoo_http).fetch_prices([ACME], {})
