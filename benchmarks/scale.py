@@ -48,7 +48,7 @@ import pandas as pd
 
 from benchmarks import synthetic
 from orchestration import settings
-from orchestration.defs.resources import MarketDataResource, WarehouseResource
+from orchestration.defs.resources import MarketDataResource, WarehouseResource, run_settings
 from orchestration.landing import bucket_keys
 from orchestration.universe import Universe, load_universe
 
@@ -188,6 +188,7 @@ class Bench:
             resources={
                 "duckdb": WarehouseResource(database=str(self.warehouse), lock_wait_seconds=60),
                 "market_data": SyntheticMarketData(last=str(last)),
+                "run_settings": run_settings(),
             },
             run_config={"ops": config or {}, "loggers": QUIET},
             raise_on_error=True,
@@ -200,7 +201,7 @@ class Bench:
         self.use_env(last)
         dg.materialize(
             assets,
-            resources={"market_data": SyntheticMarketData(last=str(last))},
+            resources={"market_data": SyntheticMarketData(last=str(last)), "run_settings": run_settings()},
             run_config={"loggers": QUIET},
             tags={"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]},
             raise_on_error=True,
@@ -275,7 +276,8 @@ class Bench:
         self.use_env(as_of)
         dg.materialize(
             [data_freshness],
-            resources={"duckdb": WarehouseResource(database=str(self.warehouse), lock_wait_seconds=60)},
+            resources={"duckdb": WarehouseResource(database=str(self.warehouse), lock_wait_seconds=60),
+                       "run_settings": run_settings()},
             run_config={"loggers": QUIET},
             raise_on_error=True,
         )

@@ -6,7 +6,7 @@ from orchestration.defs.dbt import dbt_resource, valuation_dbt_models
 from orchestration.defs.freshness import data_freshness
 from orchestration.defs.ingest import raw_assets
 from orchestration.defs.landing import landing_assets
-from orchestration.defs.resources import MarketDataResource, warehouse_resource
+from orchestration.defs.resources import market_data_resource, run_settings, warehouse_resource
 from orchestration.defs.schedules import jobs, schedules
 from orchestration.defs.serving import serving_marts
 
@@ -20,7 +20,8 @@ defs = dg.Definitions(
     schedules=schedules,
     resources={
         "duckdb": warehouse_resource(),
-        "market_data": MarketDataResource(),
+        "market_data": market_data_resource(),
+        "run_settings": run_settings(),
         "dbt": dbt_resource(),
     },
 )

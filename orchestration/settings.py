@@ -23,7 +23,6 @@ from pathlib import Path
 import exchange_calendars.exchange_calendar as xcals_calendar
 
 from orchestration.freshness import Clock
-from orchestration.universe import Universe, load_universe
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -40,19 +39,6 @@ def serving_path() -> Path:
 
 def universe_path() -> Path:
     return Path(os.environ.get("VALUATION_UNIVERSE", REPO_ROOT / "universe.yml"))
-
-
-def universe() -> Universe:
-    """The configured universe, validated (read again on every call: it is configuration)."""
-    return load_universe(universe_path())
-
-
-def source_name() -> str | None:
-    return os.environ.get("VALUATION_SOURCE") or None
-
-
-def sample_dir() -> str | None:
-    return os.environ.get("VALUATION_SAMPLE_DIR") or None
 
 
 def landing_dir() -> str:
@@ -88,9 +74,8 @@ def _shown(value: str) -> str:
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
-def clock() -> Clock:
-    """Now, or VALUATION_AS_OF: the injectable clock. A bad value raises SettingsError naming it."""
-    text = os.environ.get("VALUATION_AS_OF")
+def parse_clock(text: str | None) -> Clock:
+    """Now (no text), or the date or moment VALUATION_AS_OF gives. A bad value raises SettingsError naming it."""
     try:
         parsed = Clock.parse(text)
         day = parsed.date_in("UTC")
@@ -108,15 +93,6 @@ def clock() -> Clock:
     return parsed
 
 
-def clock_is_injected() -> bool:
-    return bool(os.environ.get("VALUATION_AS_OF"))
-
-
-def as_of_date() -> date:
-    """The clock's date in UTC: rows dated later are in the future."""
-    return clock().date_in("UTC")
-
-
 def validate_environment() -> None:
     """Check the variables with a domain, VALUATION_SOURCE and VALUATION_AS_OF (paths are checked
     where they are opened); raise SettingsError naming the first bad one."""
@@ -125,4 +101,4 @@ def validate_environment() -> None:
         raise SettingsError(
             f"VALUATION_SOURCE={_shown(source)}: not a market data source; use one of {', '.join(SOURCES)}"
         )
-    clock()
+    parse_clock(os.environ.get("VALUATION_AS_OF"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.resources import WarehouseResource, run_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_SNAPSHOT = FIXTURES / "snapshot"
@@ -36,6 +36,7 @@ def run_pipeline(warehouse: Path, snapshot_dir: Path, universe: Path, as_of: str
                 "duckdb": WarehouseResource(database=str(warehouse)),
                 "market_data": MarketDataResource(source="sample", sample_dir=str(snapshot_dir)),
                 "dbt": dbt_resource(),
+                "run_settings": run_settings(),
             },
         )
     assert result.success

@@ -18,7 +18,7 @@ import pytest
 import orchestration.sources.yahoo as yahoo_module
 from orchestration.defs.ingest import raw_prices, raw_universe
 from orchestration.defs.landing import landing_prices
-from orchestration.defs.resources import MarketDataResource, WarehouseResource
+from orchestration.defs.resources import MarketDataResource, WarehouseResource, run_settings
 from orchestration.landing import LandingZone, bucket_keys, listing_bucket, merge_fetched
 from orchestration.sources import Fetched
 from tests.conftest import FIXTURE_UNIVERSE, query
@@ -91,6 +91,7 @@ def resources(warehouse: Path) -> dict:
     return {
         "duckdb": WarehouseResource(database=str(warehouse)),
         "market_data": MarketDataResource(source="yahoo", retry_base_delay_seconds=0.001),
+        "run_settings": run_settings(),
     }
 
 

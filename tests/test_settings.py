@@ -60,9 +60,57 @@ def test_each_variable_is_checked_and_named(env, name, value, expected):
 
 
 def test_the_assets_clock_raises_the_same_named_error(env):
-    env.setenv("VALUATION_AS_OF", "31/01/2025")
+    from orchestration.defs.resources import RunSettings
+
+    clock = RunSettings(universe_file="universe.yml", as_of="31/01/2025", serving_path="serving.duckdb")
     with pytest.raises(SettingsError, match=r"^VALUATION_AS_OF=31/01/2025: not a date"):
-        settings.as_of_date()
+        clock.as_of_date()
+
+
+def _settings_seen_by_a_run(run_config: dict | None = None) -> dict:
+    from orchestration.defs.resources import RunSettings, run_settings
+
+    @dg.asset
+    def seen(run_settings: RunSettings) -> dict:
+        return {"as_of": run_settings.as_of_date().isoformat(), "universe": run_settings.universe_file,
+                "serving": run_settings.serving_path, "injected": run_settings.clock_is_injected}  # fmt: skip
+
+    result = dg.materialize([seen], resources={"run_settings": run_settings()}, run_config=run_config)
+    return result.output_for_node("seen")
+
+
+def test_a_run_reads_the_variables_when_it_starts_and_its_config_overrides_them(env, tmp_path):
+    env.setenv("VALUATION_AS_OF", "2025-01-31")
+    env.setenv("VALUATION_UNIVERSE", str(tmp_path / "universe.yml"))
+    env.delenv("VALUATION_SERVING", raising=False)
+    env.setenv("VALUATION_WAREHOUSE", str(tmp_path / "w" / "valuation.duckdb"))
+    assert _settings_seen_by_a_run() == {
+        "as_of": "2025-01-31", "universe": str(tmp_path / "universe.yml"),
+        "serving": str(tmp_path / "w" / "serving.duckdb"), "injected": True,
+    }  # fmt: skip
+    # A run's config (the Launchpad's resources.run_settings.config) wins over the environment.
+    override = {"as_of": "2024-06-03", "universe_file": "other.yml", "serving_path": "/srv/serving.duckdb"}
+    assert _settings_seen_by_a_run({"resources": {"run_settings": {"config": override}}}) == {
+        "as_of": "2024-06-03", "universe": "other.yml", "serving": "/srv/serving.duckdb", "injected": True,
+    }  # fmt: skip
+    env.delenv("VALUATION_AS_OF")
+    assert _settings_seen_by_a_run()["injected"] is False  # now: no clock set
+
+
+def test_the_definitions_name_each_variable_the_ui_shows(env):
+    # Set variables reach the resources as EnvVar (Dagster reads them when a run starts and the UI
+    # shows the variable's name), unset ones as their defaults.
+    import importlib
+
+    import orchestration.definitions as definitions
+
+    env.setenv("VALUATION_AS_OF", "2025-01-31")
+    env.setenv("VALUATION_SOURCE", "sample")
+    env.delenv("VALUATION_UNIVERSE", raising=False)
+    resources = importlib.reload(definitions).defs.resources
+    assert resources["run_settings"].as_of == dg.EnvVar("VALUATION_AS_OF")
+    assert resources["market_data"].source == dg.EnvVar("VALUATION_SOURCE")
+    assert resources["run_settings"].universe_file == str(settings.REPO_ROOT / "universe.yml")
 
 
 def test_every_date_of_the_supported_range_is_one_freshness_can_evaluate():
@@ -79,7 +127,7 @@ def test_every_date_of_the_supported_range_is_one_freshness_can_evaluate():
 )
 def test_a_bad_variable_fails_the_run_before_any_step_runs(env, tmp_path, name, value):
     from orchestration.defs.dbt import dbt_resource
-    from orchestration.defs.resources import MarketDataResource, WarehouseResource
+    from orchestration.defs.resources import MarketDataResource, WarehouseResource, run_settings
     from orchestration.definitions import pipeline_assets
     from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE
 
@@ -94,6 +142,7 @@ def test_a_bad_variable_fails_the_run_before_any_step_runs(env, tmp_path, name, 
             "duckdb": WarehouseResource(database=str(warehouse)),
             "market_data": MarketDataResource(source="sample", sample_dir=str(FIXTURE_SNAPSHOT)),
             "dbt": dbt_resource(),
+            "run_settings": run_settings(),
         },
         raise_on_error=False,
     )

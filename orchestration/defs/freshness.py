@@ -8,13 +8,11 @@ from datetime import datetime, timezone
 
 import dagster as dg
 import pandas as pd
-from orchestration.defs.resources import WarehouseResource
 
-from orchestration import settings
+from orchestration.defs.resources import RunSettings, WarehouseResource
 from orchestration.defs.ingest import PRICES_KEY, PROFILES_KEY, STATEMENTS_KEY
 from orchestration.freshness import Freshness, fundamentals_freshness, series_freshness
 from orchestration.instruments import FX_CALENDAR
-from orchestration.universe import load_universe
 from orchestration.defs.catalog import OWNERS, PYTHON_DUCKDB
 from orchestration.warehouse import transaction
 
@@ -42,9 +40,9 @@ FRESHNESS_COLUMNS = ["symbol", "dataset", "exchange_calendar", "last_data_date",
     owners=OWNERS,
     kinds=PYTHON_DUCKDB,
 )
-def data_freshness(duckdb: WarehouseResource) -> dg.MaterializeResult:
-    universe = load_universe(settings.universe_path())
-    clock = settings.clock()
+def data_freshness(duckdb: WarehouseResource, run_settings: RunSettings) -> dg.MaterializeResult:
+    universe = run_settings.universe()
+    clock = run_settings.clock()
     with duckdb.get_connection() as conn:
         last_price = dict(conn.execute("select symbol, max(date) from raw.prices group by symbol").fetchall())
         last_profile = dict(conn.execute("select symbol, max(snapshot_date) from raw.company_profiles group by symbol").fetchall())
@@ -69,7 +67,7 @@ def data_freshness(duckdb: WarehouseResource) -> dg.MaterializeResult:
     for pair in universe.fx_pairs:
         rows.append(series_freshness(pair.symbol, "prices", FX_CALENDAR, last_price.get(pair.symbol), clock))
 
-    evaluated_at = clock.utc if settings.clock_is_injected() else datetime.now(timezone.utc).replace(tzinfo=None)
+    evaluated_at = clock.utc if run_settings.clock_is_injected else datetime.now(timezone.utc).replace(tzinfo=None)
     frame = pd.DataFrame(
         [(r.symbol, r.dataset, r.calendar, r.last_data_date, r.expected_data_date, r.sessions_behind, r.status,
           r.detail, evaluated_at) for r in rows],

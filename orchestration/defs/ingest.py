@@ -11,10 +11,9 @@ import duckdb
 import pandas as pd
 from pydantic import Field
 
-from orchestration import settings
 from orchestration.defs.catalog import OWNERS, PYTHON_DUCKDB, table_metadata
 from orchestration.defs.landing import LANDING_PRICES_KEY, LANDING_PROFILES_KEY, LANDING_STATEMENTS_KEY
-from orchestration.defs.resources import MarketDataResource, WarehouseResource
+from orchestration.defs.resources import MarketDataResource, RunSettings, WarehouseResource
 from orchestration.failpoints import failpoint
 from orchestration.freshness import session_open_local
 from orchestration.ingest_policy import StatementsFetch, select_symbols
@@ -234,8 +233,8 @@ def _fetch_check_spec(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     ],
     name="raw_universe",
 )
-def raw_universe(duckdb: WarehouseResource) -> Iterator[dg.MaterializeResult]:
-    universe = settings.universe()
+def raw_universe(duckdb: WarehouseResource, run_settings: RunSettings) -> Iterator[dg.MaterializeResult]:
+    universe = run_settings.universe()
     exchanges = universe.exchanges
     tables = {
         UNIVERSE_COMPANIES: pd.DataFrame(
@@ -472,12 +471,14 @@ def _add_metadata(total: dict, more: dict) -> dict:
     check_specs=_fetch_check_spec(PRICES_KEY),
     name="raw__prices",
 )
-def raw_prices(config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource) -> Iterator:
-    universe = settings.universe()
+def raw_prices(
+    config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource, run_settings: RunSettings
+) -> Iterator:
+    universe = run_settings.universe()
     instruments = {i.symbol: i for i in universe.instruments(None, True)}
     symbols = config.select(list(instruments))
     currencies = {listing.symbol: listing.currency for _, listing in universe.listings}
-    as_of = settings.as_of_date()
+    as_of = run_settings.as_of_date()
     inputs = _inputs("prices", duckdb, market_data, symbols,
                      lambda source, asked: source.fetch_prices([instruments[s] for s in asked], {}), config.symbols)  # fmt: skip
     split_events = 0
@@ -513,9 +514,11 @@ def raw_prices(config: LoadConfig, duckdb: WarehouseResource, market_data: Marke
     metadata=table_metadata(COMPANY_PROFILES),
     automation_condition=LOAD_WHEN_LANDED,
 )
-def raw_company_profiles(config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource) -> dg.MaterializeResult:
-    universe = settings.universe()
-    as_of = settings.as_of_date()
+def raw_company_profiles(
+    config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource, run_settings: RunSettings
+) -> dg.MaterializeResult:
+    universe = run_settings.universe()
+    as_of = run_settings.as_of_date()
     symbols = config.select([listing.symbol for _, listing in universe.listings])
     expected = {listing.symbol: (listing.currency, company.reporting_currency) for company, listing in universe.listings}
     inputs = _inputs("company_profiles", duckdb, market_data, symbols,
@@ -569,10 +572,10 @@ def _known_releases(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
     automation_condition=LOAD_WHEN_LANDED,
 )
 def raw_financial_statements(
-    config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource
+    config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource, run_settings: RunSettings
 ) -> dg.MaterializeResult:
-    universe = settings.universe()
-    as_of = settings.as_of_date()
+    universe = run_settings.universe()
+    as_of = run_settings.as_of_date()
     symbols = config.select(universe.fundamentals_symbols)
     currencies = {company.primary_listing.symbol: company.reporting_currency for company in universe.companies}
     inputs = _inputs("financial_statements", duckdb, market_data, symbols,

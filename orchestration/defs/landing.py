@@ -10,9 +10,8 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from orchestration import settings
 from orchestration.defs.catalog import OWNERS
-from orchestration.defs.resources import MarketDataResource
+from orchestration.defs.resources import MarketDataResource, RunSettings
 from orchestration.ingest_policy import (
     annual_due,
     deferred_first,
@@ -115,10 +114,12 @@ def _landing_asset(key: dg.AssetKey, description: str):
     "symbol's last loaded date minus an overlap, or the whole history for a new symbol or one whose "
     "stored closes Yahoo has restated (a split or dividend applied retroactively).",
 )
-def landing_prices(context: dg.AssetExecutionContext, config: PricesConfig, market_data: MarketDataResource):
+def landing_prices(
+    context: dg.AssetExecutionContext, config: PricesConfig, market_data: MarketDataResource, run_settings: RunSettings
+):
     source = _live_source(market_data)
     state = _state(market_data)
-    instruments = {i.symbol: i for i in settings.universe().instruments(config.exchanges, config.fx)}
+    instruments = {i.symbol: i for i in run_settings.universe().instruments(config.exchanges, config.fx)}
     symbols = deferred_first(instruments, state.deferred.get("prices", []))
 
     def fetch(asked: list[str]) -> Fetched:
@@ -158,11 +159,11 @@ def _refetch_restated(source: MarketDataSource, instruments: list, fetched: Fetc
     "Profiles (a subset of Yahoo's Ticker.info) of one bucket of listings: new listings, then every "
     "`profile_max_age_days`.",
 )
-def landing_company_profiles(context: dg.AssetExecutionContext, market_data: MarketDataResource):
+def landing_company_profiles(context: dg.AssetExecutionContext, market_data: MarketDataResource, run_settings: RunSettings):
     source = _live_source(market_data)
     state = _state(market_data)
-    as_of = settings.as_of_date()
-    listings = [listing.symbol for _, listing in settings.universe().listings]
+    as_of = run_settings.as_of_date()
+    listings = [listing.symbol for _, listing in run_settings.universe().listings]
     due = deferred_first(
         profiles_due(listings, state.profile_fetch_days(), as_of, market_data.profile_max_age_days),
         state.deferred.get("company_profiles", []),
@@ -175,11 +176,13 @@ def landing_company_profiles(context: dg.AssetExecutionContext, market_data: Mar
     "Income, balance and cash-flow statements of one bucket of companies, fetched only when they can "
     "have changed (first time, an earnings date passed, or too old); annual ones after fiscal-year results.",
 )
-def landing_financial_statements(context: dg.AssetExecutionContext, market_data: MarketDataResource):
+def landing_financial_statements(
+    context: dg.AssetExecutionContext, market_data: MarketDataResource, run_settings: RunSettings
+):
     source = _live_source(market_data)
     state = _state(market_data)
-    universe = settings.universe()
-    as_of = settings.as_of_date()
+    universe = run_settings.universe()
+    as_of = run_settings.as_of_date()
     max_age = market_data.fundamentals_max_age_days
     last_fetches = state.last_statement_fetches()
     releases = {s: tuple(d for d in days if d <= as_of) for s, days in state.known_releases().items()}

@@ -2,25 +2,79 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field
 
 from orchestration import settings
+from orchestration.freshness import Clock
 from orchestration.landing import LandingZone
 from orchestration.sources import MarketDataSource, make_source
 from orchestration.sources.yahoo import YahooSettings
+from orchestration.universe import Universe, load_universe
+
+
+def from_env(name: str, default: str | None) -> str | EnvVar | None:
+    """A setting for a resource: the variable itself when it is set (Dagster reads it when the run
+    starts, and the UI shows its name), else the default. A run's config can still override it."""
+    return EnvVar(name) if os.environ.get(name) else default
+
+
+class RunSettings(ConfigurableResource):
+    """What a run is evaluated against: the universe file, the clock and where readers find the marts.
+
+    Built from VALUATION_UNIVERSE, VALUATION_AS_OF and VALUATION_SERVING (see `run_settings`); the
+    Launchpad can override each for one run (resources.run_settings.config).
+    """
+
+    universe_file: str = Field(description="the universe of companies, listings and peer groups (VALUATION_UNIVERSE)")
+    as_of: str | None = Field(
+        default=None,
+        description="evaluate as of this date (YYYY-MM-DD) or moment (2025-11-29T10:00-05:00) instead of now; "
+        "rows dated later are rejected (VALUATION_AS_OF)",
+    )
+    serving_path: str = Field(description="the read-only serving copy BI tools and SQL users open (VALUATION_SERVING)")
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        self.clock()  # a bad date fails the run here, named, before any step's code
+
+    def universe(self) -> Universe:
+        """The universe, validated (read again on every call: it is configuration)."""
+        return load_universe(Path(self.universe_file))
+
+    def clock(self) -> Clock:
+        return settings.parse_clock(self.as_of)
+
+    def as_of_date(self) -> date:
+        """The clock's date in UTC: rows dated later are in the future."""
+        return self.clock().date_in("UTC")
+
+    @property
+    def clock_is_injected(self) -> bool:
+        return bool(self.as_of)
+
+
+def run_settings() -> RunSettings:
+    return RunSettings(
+        universe_file=from_env("VALUATION_UNIVERSE", str(settings.universe_path())),
+        as_of=from_env("VALUATION_AS_OF", None),
+        serving_path=from_env("VALUATION_SERVING", str(settings.serving_path())),
+    )
 
 
 class MarketDataResource(ConfigurableResource):
     """Which source feeds the raw layer, and how hard it may be asked.
 
-    Unset `source` / `sample_dir` / `landing_dir` fall back to VALUATION_SOURCE /
-    VALUATION_SAMPLE_DIR / VALUATION_LANDING_DIR. There is no default source and no fallback.
+    `market_data_resource()` builds it from VALUATION_SOURCE / VALUATION_SAMPLE_DIR /
+    VALUATION_LANDING_DIR. There is no default source and no fallback from one source to another;
+    an unset landing zone is landing/ beside the warehouse.
     The yahoo settings are counted in true HTTP requests (cookie and crumb requests included).
     """
 
@@ -38,8 +92,8 @@ class MarketDataResource(ConfigurableResource):
 
     def get_source(self) -> MarketDataSource:
         return make_source(
-            self.source or settings.source_name(),
-            self.sample_dir or settings.sample_dir(),
+            self.source,
+            self.sample_dir,
             YahooSettings(
                 request_budget=self.request_budget,
                 requests_per_hour=self.requests_per_hour,
@@ -116,7 +170,16 @@ class WarehouseResource(ConfigurableResource):
             conn.close()
 
 
+def market_data_resource(**fields) -> MarketDataResource:
+    return MarketDataResource(
+        source=from_env("VALUATION_SOURCE", None),
+        sample_dir=from_env("VALUATION_SAMPLE_DIR", None),
+        landing_dir=from_env("VALUATION_LANDING_DIR", None),
+        **fields,
+    )
+
+
 def warehouse_resource() -> WarehouseResource:
     path = settings.warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return WarehouseResource(database=str(path))
+    return WarehouseResource(database=from_env("VALUATION_WAREHOUSE", str(path)))

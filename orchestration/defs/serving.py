@@ -1,9 +1,10 @@
 """Publish the marts to the read-only serving copy after each build."""
 
-import dagster as dg
-from orchestration.defs.resources import WarehouseResource
+from pathlib import Path
 
-from orchestration import settings
+import dagster as dg
+
+from orchestration.defs.resources import RunSettings, WarehouseResource
 from orchestration.defs.catalog import OWNERS
 from orchestration.defs.dbt import dbt_mart_keys
 from orchestration.warehouse.publish import publish_serving_copy
@@ -19,8 +20,8 @@ from orchestration.warehouse.publish import publish_serving_copy
     owners=OWNERS,
     kinds={"duckdb"},
 )
-def serving_marts(duckdb: WarehouseResource) -> dg.MaterializeResult:
-    serving_path = settings.serving_path()
+def serving_marts(duckdb: WarehouseResource, run_settings: RunSettings) -> dg.MaterializeResult:
+    serving_path = Path(run_settings.serving_path)
     with duckdb.get_connection() as conn:
         published = publish_serving_copy(conn, serving_path)
     return dg.MaterializeResult(

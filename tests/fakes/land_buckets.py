@@ -61,7 +61,7 @@ def main() -> None:
 
     import orchestration.sources.yahoo as yahoo_module
     from orchestration.defs.landing import landing_prices
-    from orchestration.defs.resources import MarketDataResource
+    from orchestration.defs.resources import market_data_resource, run_settings
     from tests.fakes.yahoo_http import ReplaySession
 
     session = ReplaySession()
@@ -71,7 +71,7 @@ def main() -> None:
         result = dg.materialize(
             [landing_prices],
             partition_key=bucket,
-            resources={"market_data": MarketDataResource(retry_base_delay_seconds=0.001)},
+            resources={"market_data": market_data_resource(retry_base_delay_seconds=0.001), "run_settings": run_settings()},
             raise_on_error=False,
         )
         if not result.success:

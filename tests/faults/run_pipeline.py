@@ -18,7 +18,7 @@ def main() -> None:
 
     from orchestration.defs.dbt import dbt_resource
     from orchestration.defs.ingest import raw_assets
-    from orchestration.defs.resources import MarketDataResource, WarehouseResource
+    from orchestration.defs.resources import MarketDataResource, WarehouseResource, run_settings
     from orchestration.definitions import pipeline_assets
 
     assets = raw_assets if args.raw_only else pipeline_assets
@@ -26,7 +26,7 @@ def main() -> None:
         assets,
         resources={"duckdb": WarehouseResource(database=args.warehouse),
                    "market_data": MarketDataResource(source="sample", sample_dir=args.snapshot),
-                   "dbt": dbt_resource()},  # fmt: skip
+                   "dbt": dbt_resource(), "run_settings": run_settings()},  # fmt: skip
     )
     raise SystemExit(0 if result.success else 1)
 

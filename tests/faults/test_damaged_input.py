@@ -31,7 +31,7 @@ PRICE_HEADER = "date,ticker,currency,open,high,low,close,adj_close,volume,divide
 
 def load_raw(warehouse: Path, snapshot: Path) -> None:
     from orchestration.defs.ingest import raw_assets
-    from orchestration.defs.resources import MarketDataResource, WarehouseResource
+    from orchestration.defs.resources import MarketDataResource, WarehouseResource, run_settings
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("VALUATION_WAREHOUSE", str(warehouse))
@@ -41,7 +41,8 @@ def load_raw(warehouse: Path, snapshot: Path) -> None:
         result = dg.materialize(
             raw_assets,
             resources={"duckdb": WarehouseResource(database=str(warehouse)),
-                       "market_data": MarketDataResource(source="sample", sample_dir=str(snapshot))},  # fmt: skip
+                       "market_data": MarketDataResource(source="sample", sample_dir=str(snapshot)),
+                       "run_settings": run_settings()},  # fmt: skip
         )
     assert result.success
 

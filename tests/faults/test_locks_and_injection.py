@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from orchestration.defs.ingest import raw_prices, raw_universe
-from orchestration.defs.resources import MarketDataResource, WarehouseLockedError, WarehouseResource
+from orchestration.defs.resources import MarketDataResource, WarehouseLockedError, WarehouseResource, run_settings
 from orchestration.normalize import choose_prices, validate_prices
 from orchestration.universe import UniverseError, parse_universe
 from orchestration.warehouse import ensure_raw_schema, transaction, upsert
@@ -39,7 +39,8 @@ def test_a_reader_on_the_working_file_gives_a_clear_error_not_a_hang(tmp_path, m
         result = dg.materialize(
             [raw_universe, raw_prices],
             resources={"duckdb": WarehouseResource(database=str(warehouse), lock_wait_seconds=2),
-                       "market_data": MarketDataResource(source="sample", sample_dir=str(FIXTURE_SNAPSHOT))},
+                       "market_data": MarketDataResource(source="sample", sample_dir=str(FIXTURE_SNAPSHOT)),
+                       "run_settings": run_settings()},
             raise_on_error=False,
         )  # fmt: skip
         waited = time.monotonic() - began

@@ -17,7 +17,7 @@ import orchestration.sources.yahoo as yahoo_module
 from orchestration.defs.ingest import raw_company_profiles, raw_financial_statements, raw_prices, raw_universe
 from orchestration.defs.landing import landing_assets
 from orchestration.landing import LandingState, LandingZone, bucket_keys, listing_bucket
-from orchestration.defs.resources import MarketDataResource, WarehouseResource
+from orchestration.defs.resources import MarketDataResource, WarehouseResource, run_settings
 from orchestration.normalize.prices import SOURCE_COLUMNS, coerce_price_types
 from orchestration.normalize.statements import coerce_statement_types
 from orchestration.sources import Instrument, SampleSource, StatementPlan, YahooSettings, YahooSource
@@ -325,6 +325,7 @@ def run_raw(warehouse, monkeypatch, as_of="2025-01-31", **resource) -> Runs:
     resources = {
         "duckdb": WarehouseResource(database=str(warehouse)),
         "market_data": MarketDataResource(source="yahoo", retry_base_delay_seconds=0.001, **resource),
+        "run_settings": run_settings(),
     }
     fetch = dg.materialize(landing_assets, resources=resources, tags=EVERY_BUCKET)
     load = dg.materialize([raw_universe, raw_prices, raw_company_profiles, raw_financial_statements], resources=resources)
