@@ -1,4 +1,4 @@
-"""A request budget per run, and exponential backoff with full jitter. No Dagster here."""
+"""A request budget per asset run (each asset of a run has its own), and exponential backoff with full jitter. No Dagster here."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 
 class BudgetExhausted(RuntimeError):
-    """The run's request budget is spent: what is not fetched yet is deferred, not attempted."""
+    """The asset run's request budget is spent: what is not fetched yet is deferred, not attempted."""
 
 
 @dataclass
