@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from tests.conftest import REPO_ROOT
 
@@ -45,3 +48,38 @@ def running_server(command: list[str], health_url: str, env: dict, timeout_secon
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+WORKSPACE_QUERY = """
+{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
+    locationOrLoadError { __typename ... on PythonError { message } } } } } }
+"""
+
+
+def graphql(base_url: str, query: str) -> dict:
+    """POST `query` to the Dagster webserver at `base_url`; the decoded answer."""
+    request = urllib.request.Request(
+        f"{base_url}/graphql", data=json.dumps({"query": query}).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@contextmanager
+def dagster_webserver(env: dict, module: str = "orchestration.definitions", timeout_seconds: float = 120) -> Iterator[str]:
+    """`dagster-webserver -m module` on a free localhost port, stopped like any `running_server`. Yields its
+    base URL once the code location has loaded: the server answers /server_info before it has."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    command = [str(Path(sys.executable).parent / "dagster-webserver"), "-m", module, "-h", "127.0.0.1", "-p", str(port)]
+    with running_server(command, f"{base_url}/server_info", env, timeout_seconds):
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            entries = graphql(base_url, WORKSPACE_QUERY)["data"]["workspaceOrError"].get("locationEntries") or []
+            if entries and all(entry["loadStatus"] == "LOADED" for entry in entries):
+                break
+            assert time.monotonic() < deadline, f"the code location did not load within {timeout_seconds} s: {entries}"
+            time.sleep(0.5)
+        errors = [entry["locationOrLoadError"] for entry in entries if entry["locationOrLoadError"]["__typename"] == "PythonError"]
+        assert not errors, f"the code location failed to load: {errors}"
+        yield base_url

@@ -7,8 +7,10 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import sqlalchemy
 
 from dashboard.report import write_report
+from orchestration.warehouse.publish import publish_serving_copy
 from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, REPO_ROOT, run_pipeline
 
 NEXT_DAY = """2025-01-13,ACME,USD,104,106,103,105,105,1000,,,raw,fixture
@@ -68,6 +70,51 @@ def test_the_python_snippets_of_the_warehouse_readme_run_as_written(sample_wareh
     # one row per company with a share count in the sample; Alibaba through 9988.HK, whose traded
     # closes run to 2025-07-18 (BABA's end in 2024-03)
     assert {row[1] for row in expected_rows} == {"AAPL", "MSFT", "AMZN", "GOOGL", "META", "NVDA", "9988.HK"}
+
+
+def test_a_pooled_engine_keeps_the_old_publication_and_the_readme_engine_sees_each_new_one(tmp_path, monkeypatch):
+    """warehouse/README.md's SQLAlchemy engine (NullPool) against SQLAlchemy's default pool, across
+    publications by the pipeline's own publisher of tiny marts whose latest day tells them apart."""
+    monkeypatch.chdir(tmp_path)  # the README's relative URL: warehouse/serving.duckdb
+    serving = tmp_path / "warehouse" / "serving.duckdb"
+    working = duckdb.connect(str(tmp_path / "valuation.duckdb"))
+    working.execute("create schema marts")
+    working.execute("create table marts.fct_valuation_daily (date date, symbol varchar, close double)")
+
+    def publish(date: str, close: float) -> None:
+        working.execute("insert into marts.fct_valuation_daily values (?, 'ACME', ?)", [date, close])
+        publish_serving_copy(working, serving)
+
+    def latest(engine: sqlalchemy.Engine) -> tuple:
+        with engine.connect() as conn:
+            return tuple(conn.execute(sqlalchemy.text(
+                "select count(*), max(date)::varchar, arg_max(close, date) from marts.fct_valuation_daily"
+            )).one())  # fmt: skip
+
+    publish("2025-01-10", 101.0)
+    pooled = sqlalchemy.create_engine("duckdb:///warehouse/serving.duckdb", connect_args={"read_only": True})
+    assert isinstance(pooled.pool, sqlalchemy.pool.QueuePool)
+    assert latest(pooled) == (1, "2025-01-10", 101.0)
+    publish("2025-01-13", 105.0)
+    assert latest(pooled) == (1, "2025-01-10", 101.0), "the pooled connection is still on the old file"
+    pooled.dispose()
+    assert latest(pooled) == (2, "2025-01-13", 105.0)
+    # Disposed before the README's engine connects: DuckDB shares one open database among a process's
+    # connections to a path, so a pooled connection still open here would give it the old file too.
+    pooled.dispose()
+
+    snippet = re.findall(r"```python\n(.*?)```", (REPO_ROOT / "warehouse" / "README.md").read_text(), re.S)[1]
+    namespace: dict = {}
+    exec(snippet.split("with engine.connect()")[0], namespace)  # the engine, as the README creates it
+    engine = namespace["engine"]
+    assert isinstance(engine.pool, sqlalchemy.pool.NullPool)
+    assert latest(engine) == (2, "2025-01-13", 105.0)
+    publish("2025-01-14", 99.5)
+    assert latest(engine) == (3, "2025-01-14", 99.5), "each checkout opens the file published last"
+    publish("2025-01-15", 98.0)
+    assert latest(engine) == (4, "2025-01-15", 98.0)
+    engine.dispose()
+    working.close()
 
 
 def test_the_static_report_opens_without_a_network(sample_warehouse, tmp_path):
