@@ -1,8 +1,8 @@
-"""The Dagster UI in a real browser: the global asset lineage names the real assets, and the Checks tab
-of freshness/data_freshness shows all_data_fresh as failed. Headless Chromium against a real
-dagster-webserver over the fixture warehouse (built as in tests/test_ui_graphql.py: prices end on
-2025-01-10, the clock says 2025-01-31). Assertions are on the DOM's text; the screenshots are saved
-beside the test (docs/ui_asset_graph.png and docs/ui_failing_check.png are copies of them)."""
+"""The Dagster UI over a real dagster-webserver and the fixture warehouse, built by `dg launch` (prices
+end on 2025-01-10, the clock says 2025-01-31, so every series is stale): through its GraphQL API, and
+in headless Chromium, where the global asset lineage names the real assets and the Checks tab of
+freshness/data_freshness shows all_data_fresh as failed. Browser assertions are on the DOM's text; the
+screenshots are saved beside the test (docs/ui_asset_graph.png and docs/ui_failing_check.png are copies)."""
 
 import json
 import os
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, REPO_ROOT
-from tests.servers import dagster_webserver
+from tests.servers import dagster_webserver, graphql
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 RUN_CONFIG = json.dumps({"execution": {"config": {"in_process": {}}}})
@@ -26,6 +26,13 @@ RUN_CONFIG = json.dumps({"execution": {"config": {"in_process": {}}}})
 EXPANDED_GROUPS = ("raw", "marts", "serving")
 GRAPH_ASSETS = ("raw/prices", "marts/fct_valuation_daily", "serving/marts")
 WAIT_SECONDS = 90
+CHECKS_QUERY = """
+{ assetNodeOrError(assetKey: {path: ["freshness", "data_freshness"]}) {
+    ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks {
+        name
+        executionForLatestMaterialization { status evaluation { success
+            metadataEntries { label ... on TextMetadataEntry { text } } } } } } } } } }
+"""
 
 # The text of the graph node of asset `path`: climb from the node's link to its asset until the
 # element's text starts with the node's name.
@@ -62,6 +69,17 @@ def webserver(tmp_path_factory) -> Iterator[str]:
     assert build.returncode == 0, build.stderr[-3000:]
     with dagster_webserver(env) as base_url:
         yield base_url
+
+
+def test_a_stale_symbol_shows_a_failed_check_through_the_graphql_api(webserver):
+    node = graphql(webserver, CHECKS_QUERY)["data"]["assetNodeOrError"]
+    checks = {check["name"]: check for check in node["assetChecksOrError"]["checks"]}
+    execution = checks["all_data_fresh"]["executionForLatestMaterialization"]
+    assert execution["status"] == "FAILED" and execution["evaluation"]["success"] is False
+    metadata = {entry["label"]: entry.get("text") for entry in execution["evaluation"]["metadataEntries"]}
+    # DRGN's last close is 2025-01-10; XNYS sessions 13-31 January 2025: 13-17 (5),
+    # 21-24 (4; 20 January is Martin Luther King Jr. Day), 27-31 (5) = 14
+    assert "DRGN prices (14 XNYS session(s) behind)" in metadata["stale"]
 
 
 @contextmanager
@@ -134,6 +152,6 @@ def test_a_stale_symbol_shows_all_data_fresh_failed_in_the_checks_tab(webserver,
         assert re.search(r"^all_data_fresh\s+Failed$", text, re.M), text
         assert re.search(r"Evaluation result\s+Failed", text), text
         # what is late, as the check's metadata lists it: DRGN's last close is 2025-01-10, 14 XNYS
-        # sessions before 2025-01-31 (see tests/test_ui_graphql.py)
+        # sessions before 2025-01-31 (see the GraphQL test)
         assert "DRGN prices (14 XNYS session(s) behind)" in text
         save(driver, tmp_path / "ui_failing_check.png")
