@@ -3,6 +3,7 @@
 Expected values are worked out by hand from tests/fixtures/snapshot.
 """
 
+import csv
 from datetime import date
 
 import pytest
@@ -148,3 +149,17 @@ def test_each_materialization_carries_its_tables_row_count(fixture_run):
     for path in (("raw", "prices"), ("marts", "fct_valuation_daily"), ("marts", "mart_peer_valuation"),
                  ("intermediate", "int_fundamentals_ttm"), ("marts", "mart_data_freshness")):  # fmt: skip
         assert counted[path] == query(warehouse, f"select count(*) from {'.'.join(path)}")[0][0] > 0, path
+
+
+def test_each_dated_model_carries_its_date_range(fixture_run):
+    _, result = fixture_run
+    metadata = {tuple(event.materialization.asset_key.path): event.materialization.metadata
+                for event in result.get_asset_materialization_events()}  # fmt: skip
+    # read off the fixture's price files by a second route: the first and last day of any listing
+    days = sorted(
+        row["date"] for path in (FIXTURE_SNAPSHOT / "prices").glob("*.csv") for row in csv.DictReader(path.open())
+        if row["currency"] in ("USD", "HKD")
+    )  # fmt: skip
+    valuation = metadata[("marts", "fct_valuation_daily")]
+    assert (valuation["first_date"].value, valuation["last_date"].value) == (days[0], days[-1]) == ("2024-12-31", "2025-01-10")
+    assert "first_date" not in metadata[("marts", "dim_company")]  # undated rows: a row count only

@@ -118,21 +118,36 @@ def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     raise error
 
 
+# The column that dates a model's rows, the first of these it has: its date range is shown in the UI.
+DATE_COLUMNS = ("date", "as_of_date", "fiscal_period_end", "period_end")
+
+
 def with_row_counts(context: dg.AssetExecutionContext, events: list, duckdb: WarehouseResource) -> Iterator:
-    """dbt's events, each table model's output with its row count (`dagster/row_count`, shown in the UI)."""
+    """dbt's events, each table model's output with its row count (`dagster/row_count`) and, where
+    its rows are dated, the first and last date (shown in the UI)."""
     outputs = [event for event in events if isinstance(event, dg.Output)]
-    counts: dict[str, int] = {}
+    extra: dict[str, dict] = {}
     if outputs:
         with duckdb.get_connection() as conn:
-            tables = {f"{schema}.{name}" for schema, name in conn.execute(
-                "select schema_name, table_name from duckdb_tables()").fetchall()}  # fmt: skip
+            columns: dict[str, list[str]] = {}
+            for schema, table, column in conn.execute(
+                "select schema_name, table_name, column_name from duckdb_columns() "
+                "semi join duckdb_tables() using (database_name, schema_name, table_name) order by column_index"
+            ).fetchall():
+                columns.setdefault(f"{schema}.{table}", []).append(column)
             for event in outputs:
                 relation = ".".join(context.asset_key_for_output(event.output_name).path[-2:])
-                if relation in tables:
-                    counts[event.output_name] = conn.execute(f"select count(*) from {relation}").fetchone()[0]
+                if relation not in columns:
+                    continue  # a view, or a model dbt did not build
+                dated = next((c for c in DATE_COLUMNS if c in columns[relation]), None)
+                dates = f", cast(min({dated}) as varchar), cast(max({dated}) as varchar)" if dated else ""
+                row = conn.execute(f"select count(*){dates} from {relation}").fetchone()
+                extra[event.output_name] = {"dagster/row_count": row[0]}
+                if dated and row[1] is not None:
+                    extra[event.output_name] |= {"first_date": row[1], "last_date": row[2]}
     for event in events:
-        if isinstance(event, dg.Output) and event.output_name in counts:
-            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[event.output_name]})
+        if isinstance(event, dg.Output) and event.output_name in extra:
+            event = event.with_metadata({**event.metadata, **extra[event.output_name]})
         yield event
 
 
