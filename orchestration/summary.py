@@ -18,24 +18,19 @@ import duckdb
 
 from orchestration import settings
 from orchestration.sources.sample import last_price_date
+from orchestration.warehouse.schema import dated_by
 
 RAW_ASSETS = ["prices", "stock_splits", "company_profiles", "financial_statements"]
 
-TABLES = [
-    ("raw", "prices", "date"),
-    ("raw", "stock_splits", "ex_date"),
-    ("raw", "company_profiles", "snapshot_date"),
-    ("raw", "financial_statements", "period_end"),
-    ("raw", "rejected_rows", None),
-    ("marts", "dim_company", None),
-    ("marts", "bridge_company_peer_group", None),
-    ("marts", "dim_listing", None),
-    ("marts", "fct_valuation_daily", "date"),
-    ("marts", "mart_peer_valuation", "as_of_date"),
-    ("marts", "mart_relative_performance", "as_of_date"),
-    ("marts", "mart_capex", "fiscal_period_end"),
-    ("marts", "mart_data_freshness", None),
-]
+# The raw tables of data (not the bookkeeping ones) and every table of the marts.
+BUILT_TABLES = """
+select schema_name, table_name, list(column_name order by column_index)
+from duckdb_columns() semi join duckdb_tables() using (database_name, schema_name, table_name)
+where (schema_name = 'raw' and table_name in ('prices', 'stock_splits', 'company_profiles', 'financial_statements', 'rejected_rows'))
+    or schema_name = 'marts'
+group by all
+order by schema_name desc, table_name
+"""
 
 LATEST_MARKET_CAPS = """
     with latest as (
@@ -101,7 +96,8 @@ def last_run_story() -> list[str]:
 def summarize(conn: duckdb.DuckDBPyConnection) -> str:
     lines = last_run_story()
     lines += ["", "What was built", "", f"{'table':<32}{'rows':>10}  date range"]
-    for schema, table, date_column in TABLES:
+    for schema, table, columns in conn.execute(BUILT_TABLES).fetchall():
+        date_column = dated_by(columns)
         rows = conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
         span = ""
         if date_column and rows:

@@ -13,6 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration import settings
 from orchestration.defs.catalog import OWNERS
 from orchestration.defs.resources import WarehouseResource, warehouse_locked
+from orchestration.warehouse.schema import dated_by
 
 # The dbt installed beside this Python, whether or not the virtualenv is on PATH. dagster-dbt's
 # preparer runs `dbt` from PATH, so this one is put first there too.
@@ -118,10 +119,6 @@ def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     raise error
 
 
-# The column that dates a model's rows, the first of these it has: its date range is shown in the UI.
-DATE_COLUMNS = ("date", "as_of_date", "fiscal_period_end", "period_end")
-
-
 def with_row_counts(context: dg.AssetExecutionContext, events: list, duckdb: WarehouseResource) -> Iterator:
     """dbt's events, each table model's output with its row count (`dagster/row_count`) and, where
     its rows are dated, the first and last date (shown in the UI)."""
@@ -139,7 +136,7 @@ def with_row_counts(context: dg.AssetExecutionContext, events: list, duckdb: War
                 relation = ".".join(context.asset_key_for_output(event.output_name).path[-2:])
                 if relation not in columns:
                     continue  # a view, or a model dbt did not build
-                dated = next((c for c in DATE_COLUMNS if c in columns[relation]), None)
+                dated = dated_by(columns[relation])
                 dates = f", cast(min({dated}) as varchar), cast(max({dated}) as varchar)" if dated else ""
                 row = conn.execute(f"select count(*){dates} from {relation}").fetchone()
                 extra[event.output_name] = {"dagster/row_count": row[0]}

@@ -28,6 +28,14 @@ class RawTable:
         return list(self.columns)
 
 
+# The column that dates a table's rows, the first of these it has (what its date range is read from).
+DATE_COLUMNS = ("date", "as_of_date", "fiscal_period_end", "period_end", "ex_date", "snapshot_date")
+
+
+def dated_by(columns: list[str]) -> str | None:
+    return next((column for column in DATE_COLUMNS if column in columns), None)
+
+
 BOOKKEEPING_COLUMNS = {"_source": "varchar not null", "_loaded_at": "timestamp not null"}
 
 PRICES = RawTable(
