@@ -7,13 +7,14 @@ import argparse
 import html
 from pathlib import Path
 
-from dashboard.charts import charts, load
+from dashboard.charts import charts, default_as_of, load, peers, series_ends_caption
 
 
 def write_report(serving_path: Path, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     frames = load(serving_path)
-    rendered = charts(frames)
+    as_of = default_as_of(frames)  # the dashboard's default view: the latest day every series has data
+    rendered = charts(frames, peers(serving_path, as_of), as_of)
     sections = []
     for name, chart in rendered.items():
         chart.save(out_dir / f"{name}.png", scale_factor=1.5)
@@ -25,7 +26,8 @@ def write_report(serving_path: Path, out_dir: Path) -> Path:
 <style>body{{font-family:sans-serif;margin:2em;max-width:1000px}} table.freshness{{border-collapse:collapse;font-size:12px}}
 table.freshness td,table.freshness th{{padding:2px 8px;border-bottom:1px solid #ddd}}</style></head>
 <body><h1>Is the market re-rating Chinese tech against the US megacaps?</h1>
-<p>From {html.escape(str(serving_path.name))}; every figure comes from the warehouse's marts.</p>
+<p>From {html.escape(str(serving_path.name))}, as of {as_of}; every figure comes from the warehouse's marts.
+{html.escape(series_ends_caption(frames))}.</p>
 {''.join(sections)}
 <h2>Data freshness</h2>{freshness}
 </body></html>"""
