@@ -40,4 +40,6 @@ for name, figure in figures.items():
         st.table(dash.peer_table(peer_rows, currency), hide_index=True)
 
 st.subheader("Data freshness (trading sessions of each exchange)")
-st.dataframe(frames["data_freshness"], width="stretch", hide_index=True)
+day = st.column_config.DateColumn(format="YYYY-MM-DD")  # dates, not midnight timestamps
+st.dataframe(frames["data_freshness"], width="stretch", hide_index=True,
+             column_config={"last_data_date": day, "expected_data_date": day})  # fmt: skip
