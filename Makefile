@@ -7,11 +7,13 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 SAMPLE_DIR ?= $(abspath ../shared/market-sample)
 UI_PORT ?= 3000
+SUPERSET_VENV := superset/.venv
+SUPERSET_PORT ?= 8088
 
 export DAGSTER_HOME := $(abspath .dagster_home)
 export VALUATION_SAMPLE_DIR ?= $(SAMPLE_DIR)
 
-.PHONY: setup demo run test faults ui dashboard report browser bench bench-yahoo clean distclean
+.PHONY: setup demo run test faults ui dashboard report browser bench bench-yahoo clean distclean superset
 
 # The environment is rebuilt when the pinned set or the project's metadata changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -74,7 +76,7 @@ browser:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-test: setup browser
+test: setup browser $(SUPERSET_VENV)/.installed
 	$(BIN)/python -m pytest -m "not faults"
 
 # The fault catalogue: real runs killed at 20 seeded points per scenario, and damaged input (about 20 minutes on 2
@@ -104,6 +106,29 @@ dashboard: setup
 # The same charts as a static page and PNGs under reports/ (opens without a network).
 report: setup
 	$(BIN)/python -m dashboard.report --serving warehouse/serving.duckdb --out reports
+
+# Apache Superset over the serving copy (superset/), in an environment of its own, superset/.venv:
+# Superset 6.1 needs SQLAlchemy 1.4 and pandas 2.1, the project has SQLAlchemy 2 and pandas 3. It is
+# installed from the exact pins of superset/requirements.txt, rebuilt when they change. Those pins
+# (Superset's bounds: pandas<2.2, msgpack<1.1) have wheels for Python 3.11 and 3.12 only, so the
+# first of $(PYTHON), python3.12, python3.11 that is one of them.
+# The serving copy it reads: the one `make demo` with the same VALUATION_WAREHOUSE / VALUATION_SERVING writes.
+SUPERSET_SERVING ?= $(abspath $(or $(VALUATION_SERVING),$(dir $(or $(VALUATION_WAREHOUSE),warehouse/valuation.duckdb))serving.duckdb))
+SUPERSET_PYTHON ?= $(shell for p in $(PYTHON) python3.12 python3.11; do \
+	$$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
+
+$(SUPERSET_VENV)/.installed: superset/requirements.txt $(VENV)/.installed
+	@test -x $(SUPERSET_VENV)/bin/python || { \
+		test -n "$(SUPERSET_PYTHON)" || { echo "Superset 6.1 installs on Python 3.11 or 3.12: put python3.12 or python3.11 on PATH, or set SUPERSET_PYTHON=..." >&2; exit 1; }; \
+		$(SUPERSET_PYTHON) -m venv $(SUPERSET_VENV); }
+	$(BIN)/uv pip install --quiet --python $(SUPERSET_VENV)/bin/python -r superset/requirements.txt
+	@touch $@
+
+# Superset on http://127.0.0.1:$(SUPERSET_PORT) (admin / admin, a local account): initialises its
+# metadata database (superset/.home/), registers the serving copy read-only, saves analysis/*.sql as
+# datasets with a chart each and a dashboard, then serves until Ctrl-C. See warehouse/README.md.
+superset: $(SUPERSET_VENV)/.installed
+	$(SUPERSET_VENV)/bin/python superset/setup_superset.py --serving "$(SUPERSET_SERVING)" --port $(SUPERSET_PORT)
 
 # Build outputs: dbt's target and logs, the Dagster instance (run history), the warehouse files,
 # the static report, test caches. The environment stays; `make distclean` removes it too.
