@@ -135,8 +135,8 @@ superset: $(SUPERSET_VENV)/.installed
 clean:
 	rm -rf dbt_project/target dbt_project/logs dbt_project/dbt_packages logs $(DAGSTER_HOME) reports \
 		warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/*.duckdb.tmp warehouse/.*.tmp* \
-		warehouse/.yfinance-cache benchmarks/work .pytest_cache .hypothesis
-	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+		warehouse/.yfinance-cache benchmarks/work .pytest_cache .hypothesis superset/.home
+	find . \( -path ./$(VENV) -o -path ./$(SUPERSET_VENV) \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) $(SUPERSET_VENV) *.egg-info
