@@ -26,24 +26,37 @@ flows as (
 
 ),
 
-quarters as (
+quarter_versions as (
 
-    -- every quarter end of a series, the three before it and the three after it
+    -- every quarter of a series with its versions, oldest first (a struct sorts by its first field)
     select
         company_id,
         metric,
         currency,
         period_end,
         min(available_from) as first_known,
-        lag(period_end, 1) over series as previous_1,
-        lag(period_end, 2) over series as previous_2,
-        lag(period_end, 3) over series as previous_3,
-        lead(period_end, 1) over series as next_1,
-        lead(period_end, 2) over series as next_2,
-        lead(period_end, 3) over series as next_3
+        list_sort(list({'available_from': available_from, 'metric_value': metric_value})) as versions
     from flows
     where period_type = 'quarterly'
     group by company_id, metric, currency, period_end
+
+),
+
+quarters as (
+
+    -- every quarter end of a series, the three before it (with their versions) and the three after it
+    select
+        *,
+        lag(period_end, 1) over series as previous_1,
+        lag(period_end, 2) over series as previous_2,
+        lag(period_end, 3) over series as previous_3,
+        lag(versions, 1) over series as previous_1_versions,
+        lag(versions, 2) over series as previous_2_versions,
+        lag(versions, 3) over series as previous_3_versions,
+        lead(period_end, 1) over series as next_1,
+        lead(period_end, 2) over series as next_2,
+        lead(period_end, 3) over series as next_3
+    from quarter_versions
     window series as (partition by company_id, metric, currency order by period_end)
 
 ),
@@ -91,27 +104,28 @@ events as (
 
 ),
 
-quarterly_versions as (
+fiscal_years as (
 
-    select company_id, metric, currency, period_end, available_from, metric_value
-    from flows
-    where period_type = 'quarterly'
-
-),
-
-annual_versions as (
-
-    select company_id, metric, currency, period_end, available_from, metric_value
+    -- every fiscal year with its versions, oldest first
+    select
+        company_id,
+        metric,
+        currency,
+        period_end,
+        list_sort(list({'available_from': available_from, 'metric_value': metric_value})) as versions
     from flows
     where period_type = 'annual'
+    group by company_id, metric, currency, period_end
 
 ),
 
-{% set window_quarters = ['period_end', 'previous_1', 'previous_2', 'previous_3'] %}
+{% set window_quarters = ['versions', 'previous_1_versions', 'previous_2_versions', 'previous_3_versions'] %}
 
 window_values as (
 
-    -- each quarter of the window in its latest version published by known_from
+    -- each quarter of the window in its latest version published by known_from: the last of its
+    -- versions (oldest first) published by then. A quarter has a handful of versions at most, so
+    -- this reads a short list where an ASOF join per quarter sorted every event five times.
     select
         events.company_id,
         events.known_from,
@@ -120,29 +134,22 @@ window_values as (
         events.currency,
         quarter.previous_3 as window_first_period_end,
         {% for column in window_quarters %}
-        value_{{ loop.index0 }}.metric_value as value_{{ loop.index0 }},
+        list_filter(quarter.{{ column }}, lambda version: version.available_from <= events.known_from)[-1].metric_value
+            as value_{{ loop.index0 }},
         {% endfor %}
-        fiscal_year.metric_value as fiscal_year_value
+        list_filter(fiscal_year.versions, lambda version: version.available_from <= events.known_from)[-1].metric_value
+            as fiscal_year_value
     from events
     left join quarters as quarter
         on events.company_id = quarter.company_id
         and events.metric = quarter.metric
         and events.currency = quarter.currency
         and events.period_end = quarter.period_end
-    {% for column in window_quarters %}
-    asof left join quarterly_versions as value_{{ loop.index0 }}
-        on events.company_id = value_{{ loop.index0 }}.company_id
-        and events.metric = value_{{ loop.index0 }}.metric
-        and events.currency = value_{{ loop.index0 }}.currency
-        and quarter.{{ column }} = value_{{ loop.index0 }}.period_end
-        and events.known_from >= value_{{ loop.index0 }}.available_from
-    {% endfor %}
-    asof left join annual_versions as fiscal_year
+    left join fiscal_years as fiscal_year
         on events.company_id = fiscal_year.company_id
         and events.metric = fiscal_year.metric
         and events.currency = fiscal_year.currency
         and events.period_end = fiscal_year.period_end
-        and events.known_from >= fiscal_year.available_from
 
 ),
 

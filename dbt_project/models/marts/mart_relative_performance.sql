@@ -10,8 +10,8 @@
 -- the listing's date gives null, never an old level.
 --
 -- Every window's start, the listing's and the benchmark's, is found one way (macros/window_start.sql):
--- a frame over one sort of each series by date; the benchmark's series is a small table of its
--- level on every calendar day. No join of the price history to itself.
+-- a `lag` over one sort of each series as a calendar-day series (every day, the latest price
+-- carried forward). No join of the price history to itself.
 -- Incremental (macros/incremental_marts.sql), like fct_valuation_daily: each run rebuilds per
 -- symbol from the earliest date any input changed since the last build (plus
 -- `valuation_rebuild_lookback_days`); the look-backs read a year of history before that, and the
@@ -84,19 +84,39 @@ earlier_peaks as (
 
 ),
 
+history_days as (
+
+    -- every calendar day of each listing's history: a trading day's price holds until the next one
+    select
+        spans.symbol,
+        spans.benchmark_symbol,
+        cast(days.day as date) as date,
+        spans.performance_price,
+        spans.rebuild_from,
+        spans.date = cast(days.day as date) as is_trading_day
+    from (
+        select history.*, lead(date) over (partition by symbol order by date) as next_date
+        from history
+    ) as spans
+    cross join unnest(generate_series(spans.date, coalesce(spans.next_date - 1, spans.date), interval 1 day))
+        as days(day)
+
+),
+
 listing_days as (
 
-    -- Every look-back is a frame of one window (macros/window_start.sql): one sort serves them all.
+    -- Every look-back is a lag or a frame of one window (macros/window_start.sql): one sort serves them all.
+    -- The carried-forward days leave the peak unchanged; the 52-week low reads trading days only.
     select
-        history.*,
+        history_days.*,
         {% for window in return_windows() %}
-        {{ window_start('performance_price', 'by_date', 'date', window) }} as start_price_{{ window }},
+        {{ window_start('performance_price', 'by_day', 'date', window) }} as start_price_{{ window }},
         {% endfor %}
-        max(performance_price) over (by_date rows between unbounded preceding and current row) as peak_in_history,
-        min(performance_price) over (by_date range between interval 364 days preceding and current row)
-            as low_52w_price
-    from history
-    window by_date as (partition by symbol order by cast(date as timestamp))
+        max(performance_price) over (by_day rows between unbounded preceding and current row) as peak_in_history,
+        min(case when is_trading_day then performance_price end)
+            over (by_day rows between 364 preceding and current row) as low_52w_price
+    from history_days
+    window by_day as (partition by symbol order by date)
 
 ),
 
@@ -150,7 +170,7 @@ benchmark_by_day as (
         {{ window_start('level', 'by_day', 'calendar_date', window) }} as start_level_{{ window }},
         {% endfor %}
     from benchmark_levels
-    window by_day as (partition by symbol order by cast(calendar_date as timestamp))
+    window by_day as (partition by symbol order by calendar_date)
 
 ),
 
@@ -170,7 +190,7 @@ with_benchmark as (
     left join benchmark_by_day as benchmark
         on listing_days.benchmark_symbol = benchmark.symbol
         and listing_days.date = benchmark.calendar_date
-    where listing_days.date >= listing_days.rebuild_from
+    where listing_days.is_trading_day and listing_days.date >= listing_days.rebuild_from
 
 ),
 
