@@ -36,7 +36,10 @@ valuation as (
 
 members as (
 
-    {{ peer_group_listings() }}
+    select
+        *,
+        count(*) over (partition by peer_group, company_id) as company_listings
+    from ({{ peer_group_listings() }}) as listings
 
 ),
 
@@ -47,6 +50,7 @@ member_days as (
         members.company_id,
         members.symbol,
         members.is_primary,
+        members.company_listings,
         valuation.date,
         valuation.pe_ttm,
         valuation.ps_ttm,
@@ -61,7 +65,19 @@ company_days as (
     -- one row per company and day: its primary listing, unless only another listing has a P/E
     -- that day (Alibaba through 9988.HK while BABA has only adjusted closes). An aggregate, not a
     -- window: a row_number() over every (peer group, day, company) ran out of memory at 5,000
-    -- listings x 20 years; arg_min spills to disk and keeps one struct per group.
+    -- listings x 20 years; arg_min spills to disk and keeps one struct per group. A company with
+    -- one listing in the group has nothing to choose: its rows pass as they are (most rows; the
+    -- aggregate over every row cost more than the rest of the model).
+    select
+        peer_group,
+        date,
+        company_id,
+        {'pe_ttm': pe_ttm, 'ps_ttm': ps_ttm, 'ev_ebitda_ttm': ev_ebitda_ttm} as chosen
+    from member_days
+    where company_listings = 1
+
+    union all
+
     select
         peer_group,
         date,
@@ -71,6 +87,7 @@ company_days as (
             {'no_pe': pe_ttm is null, 'secondary': not is_primary, 'symbol': symbol}
         ) as chosen
     from member_days
+    where company_listings > 1
     group by peer_group, date, company_id
 
 ),
