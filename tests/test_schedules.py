@@ -106,7 +106,13 @@ def test_the_hk_job_fetches_only_hong_kong_series(tmp_path, monkeypatch):
     monkeypatch.setenv("VALUATION_AS_OF", "2025-01-31")
     monkeypatch.setenv("VALUATION_LANDING_DIR", str(tmp_path / "landing"))
     LandingZone(tmp_path / "landing").write_state(LandingState())  # an empty warehouse's state
-    job = defs.resolve_job_def("hk_close_prices")
+    # The definitions as a process started in this environment loads them: the resources take the
+    # VALUATION_* variables set then (as EnvVar).
+    import importlib
+
+    import orchestration.definitions
+
+    job = importlib.reload(orchestration.definitions).defs.resolve_job_def("hk_close_prices")
     for bucket in bucket_keys():
         assert job.execute_in_process(partition_key=bucket).success
     assert sorted({symbol for symbol, _ in session.chart_params}) == ["9999.HK", "^HSI"]
