@@ -50,6 +50,30 @@ def running_server(command: list[str], health_url: str, env: dict, timeout_secon
             server.wait()
 
 
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+@contextmanager
+def chromium(profile: Path, window: str) -> Iterator:
+    """Headless Debian Chromium through selenium, with a fresh profile and none of its background
+    connections (this machine has no network); `window` is "width,height"."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        raise AssertionError("Chromium is missing: `make test` installs Debian's chromium and chromium-driver")
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={profile}", f"--window-size={window}"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
 WORKSPACE_QUERY = """
 { workspaceOrError { ... on Workspace { locationEntries { name loadStatus
     locationOrLoadError { __typename ... on PythonError { message } } } } } }

@@ -15,9 +15,8 @@ import pytest
 
 from dashboard import charts as dash
 from tests.conftest import SAMPLE_DIR, query
-from tests.servers import free_port, running_server
+from tests.servers import chromium, free_port, running_server
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 APP = Path(__file__).parents[1] / "dashboard" / "app.py"
 CHARTS = 5
 FEB_14 = date(2025, 2, 14)
@@ -126,19 +125,8 @@ def dashboard(serving, tmp_path):
 
 @pytest.fixture
 def browser(tmp_path):
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail("Chromium is missing: `make test` installs Debian's chromium and chromium-driver")
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,3600"):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
-    yield driver
-    driver.quit()
+    with chromium(tmp_path / "profile", "1400,3600") as driver:
+        yield driver
 
 
 CHARTS_DRAWN = (

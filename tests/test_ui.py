@@ -11,15 +11,13 @@ import subprocess
 import sys
 import urllib.parse
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, REPO_ROOT
-from tests.servers import dagster_webserver, graphql
+from tests.servers import chromium, dagster_webserver, graphql
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 RUN_CONFIG = json.dumps({"execution": {"config": {"in_process": {}}}})
 # The global lineage opens with every group collapsed; these three are expanded through the URL, as
 # the group's own expand button does (`expanded=global@global:<group>,...`).
@@ -80,25 +78,6 @@ def test_a_stale_symbol_shows_a_failed_check_through_the_graphql_api(webserver):
     # DRGN's last close is 2025-01-10; XNYS sessions 13-31 January 2025: 13-17 (5),
     # 21-24 (4; 20 January is Martin Luther King Jr. Day), 27-31 (5) = 14
     assert "DRGN prices (14 XNYS session(s) behind)" in metadata["stale"]
-
-
-@contextmanager
-def chromium(profile: Path, window: str):
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail("Chromium is missing: `make test` installs Debian's chromium and chromium-driver")
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={profile}", f"--window-size={window}"):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def page_text(driver) -> str:
