@@ -79,7 +79,7 @@ browser:
 test: setup browser $(SUPERSET_VENV)/.installed
 	$(BIN)/python -m pytest -m "not faults"
 
-# The fault catalogue: real runs killed at 20 seeded points per scenario, and damaged input (about 20 minutes on 2
+# The fault catalogue: real runs killed at 20 seeded points per scenario, and damaged input (about 12 minutes on 2
 # cores, so not part of `make test`); prints scenario, runs, rows compared, rows lost.
 faults: setup
 	$(BIN)/python -m pytest tests/faults
