@@ -43,6 +43,15 @@ def test_a_reader_holding_the_serving_copy_never_blocks_a_rebuild(tmp_path):
         dim_rows = fresh.execute("select count(*) from marts.dim_listing").fetchone()[0]
     assert after[0] == before[0] + 2 and str(after[1]) == "2025-01-13"
     assert published_after > published_before and dim_rows == 3
+    # the second publish patched a copy of the first; it holds what the warehouse holds, table by table
+    with duckdb.connect(str(warehouse), read_only=True) as working:
+        working.execute("attach ? as published (read_only)", [str(serving)])
+        assert working.execute("select publish_mode from published.publication").fetchone() == ("patched",)
+        tables = working.execute("select table_name from duckdb_tables() where database_name = 'published' and schema_name = 'marts'").fetchall()
+        assert len(tables) >= 9
+        for (table,) in tables:
+            for one, other in [(f"marts.{table}", f"published.marts.{table}"), (f"published.marts.{table}", f"marts.{table}")]:
+                assert working.execute(f"select count(*) from (from {one} except all from {other})").fetchone() == (0,), table
     assert not list(tmp_path.glob(".serving.duckdb.*.tmp")), "no temporary file left behind"
 
 

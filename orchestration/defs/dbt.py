@@ -1,5 +1,6 @@
 """The dbt project as Dagster assets: staging -> intermediate -> marts, with dbt tests as asset checks."""
 
+import json
 import os
 import shutil
 import sys
@@ -151,3 +152,16 @@ def with_row_counts(context: dg.AssetExecutionContext, events: list, duckdb: War
 def dbt_mart_keys() -> list[dg.AssetKey]:
     """The dbt models of the marts layer (what the serving copy publishes)."""
     return [key for key in valuation_dbt_models.keys if key.path[0] == "marts"]
+
+
+def incremental_unique_keys() -> dict[str, list[str]]:
+    """Each incremental model of the marts layer and its unique key, from dbt's manifest: what the
+    serving copy is patched by (orchestration/warehouse/publish.py)."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    return {
+        node["alias"]: [node["config"]["unique_key"]] if isinstance(node["config"]["unique_key"], str)
+        else list(node["config"]["unique_key"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+        and node["config"]["materialized"] == "incremental"
+    }  # fmt: skip

@@ -6,6 +6,14 @@ beside the serving copy and renames it over the old one. The rename is atomic: a
 connected keeps reading the old file to the end of its session, a new connection sees the new
 file whole, and the pipeline never waits on either.
 
+A daily build changes a few days of history. So when the publisher is told each incremental mart's
+unique key, it does not write every table again: it copies the current serving file (a plain file
+copy, sequential and far cheaper than DuckDB writing the tables) and patches the copy with the rows
+built since that file was published, then swaps it in the same way. Whatever cannot be patched
+(a table rebuilt whole, one whose columns changed, rows that left a mart without a rebuild) is
+written whole; the copy accumulates replaced rows' space, so after enough patching the next
+publish writes everything again.
+
 The new file is `.serving.duckdb.<pid>.tmp` (and DuckDB's `.wal` beside it while it is written):
 the pid keeps concurrent publishers apart. A publish that fails removes its own; one killed
 outright leaves them behind, and the next publish removes every one whose process has ended.
@@ -15,10 +23,20 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+
+
+PUBLICATION = "publication"  # main.publication of the serving file: one row, about the publish
+# More than this share of a table's rows rebuilt (a full refresh): the table is written whole.
+MAX_PATCHED_SHARE = 0.25
+# Once the rows patched since the last full publish pass this share of all rows, the next publish
+# is a full one: a patched file keeps part of the space of the rows it replaced.
+MAX_PATCHED_SINCE_FULL = 0.5
 
 
 def _process_is_alive(pid: int) -> bool:
@@ -54,41 +72,152 @@ def _unlink_with_wal(path: Path) -> None:
     path.with_name(path.name + ".wal").unlink(missing_ok=True)
 
 
-def publish_serving_copy(conn: duckdb.DuckDBPyConnection, serving_path: Path, schema: str = "marts") -> dict:
-    """Copy every table of `schema` from the pipeline's connection into `serving_path`, atomically."""
+def publish_serving_copy(
+    conn: duckdb.DuckDBPyConnection,
+    serving_path: Path,
+    schema: str = "marts",
+    incremental_keys: Mapping[str, Sequence[str]] | None = None,
+) -> dict:
+    """Publish every table of `schema` from the pipeline's connection to `serving_path`, atomically.
+
+    `incremental_keys` maps each table dbt builds incrementally (delete+insert by its unique key,
+    every row stamped with its build's `built_at`) to that key. With it, and a serving copy to
+    start from, the publish patches a copy of that file (_patch_table). Returns when it was
+    published, how ("full" or "patched"), each table's rows and the rows written.
+    """
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(serving_path)
     temporary = serving_path.with_name(f".{serving_path.name}.{os.getpid()}.tmp")
     try:
-        return _publish(conn, serving_path, temporary, schema)
+        published = None
+        if incremental_keys and serving_path.exists():
+            published = _publish_patched(conn, temporary, schema, incremental_keys, serving_path)
+        if published is None:
+            _unlink_with_wal(temporary)
+            published = _publish_full(conn, temporary, schema)
+        _swap_in(temporary, serving_path)
+        return published
     except BaseException:
         _unlink_with_wal(temporary)  # a failed publish leaves nothing; a killed one, the next removes
         raise
 
 
-def _publish(conn: duckdb.DuckDBPyConnection, serving_path: Path, temporary: Path, schema: str) -> dict:
-    tables = [
-        name
-        for (name,) in conn.execute(
-            "select table_name from duckdb_tables() where database_name = current_database() and schema_name = ? "
-            "order by table_name",
-            [schema],
-        ).fetchall()
-    ]
+def _tables(conn: duckdb.DuckDBPyConnection, database: str, schema: str) -> dict[str, list[tuple[str, str]]]:
+    """Each table of `database`.`schema` with its columns (name, type) in order."""
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in conn.execute(
+        "select table_name, column_name, data_type from duckdb_columns() "
+        "semi join duckdb_tables() using (database_name, schema_name, table_name) "
+        "where database_name = ? and schema_name = ? order by table_name, column_index",
+        [database, schema],
+    ).fetchall():
+        tables.setdefault(table, []).append((column, data_type))
+    return tables
+
+
+def _current_database(conn: duckdb.DuckDBPyConnection) -> str:
+    return conn.execute("select current_database()").fetchone()[0]
+
+
+def _write_whole(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    """Table `table` of the serving copy replaced by the pipeline's (names come from the catalog)."""
+    conn.execute(f'drop table if exists serving_copy.{schema}."{table}"')
+    conn.execute(f'create table serving_copy.{schema}."{table}" as select * from {schema}."{table}"')
+    return conn.execute(f'select count(*) from serving_copy.{schema}."{table}"').fetchone()[0]
+
+
+def _write_publication(conn: duckdb.DuckDBPyConnection, mode: str, tables: int, patched_since_full: int) -> datetime:
     published_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    rows = {}
+    conn.execute(f"drop table if exists serving_copy.main.{PUBLICATION}")
+    conn.execute(
+        f"create table serving_copy.main.{PUBLICATION} as select ? as published_at, ? as tables_published, "
+        "? as publish_mode, cast(? as bigint) as rows_patched_since_full",
+        [published_at, tables, mode, patched_since_full],
+    )
+    return published_at
+
+
+def _publish_full(conn: duckdb.DuckDBPyConnection, temporary: Path, schema: str) -> dict:
+    tables = sorted(_tables(conn, _current_database(conn), schema))
     conn.execute("attach ? as serving_copy", [str(temporary)])
     try:
         conn.execute(f"create schema serving_copy.{schema}")
-        for table in tables:  # names come from the catalog, not from input
-            conn.execute(f'create table serving_copy.{schema}."{table}" as select * from {schema}."{table}"')
-            rows[table] = conn.execute(f'select count(*) from serving_copy.{schema}."{table}"').fetchone()[0]
-        conn.execute(
-            "create table serving_copy.main.publication as select ? as published_at, ? as tables_published",
-            [published_at, len(tables)],
-        )
+        rows = {table: _write_whole(conn, schema, table) for table in tables}
+        published_at = _write_publication(conn, "full", len(tables), 0)
     finally:
         conn.execute("detach serving_copy")
+    return {"published_at": published_at, "mode": "full", "rows": rows, "rows_written": sum(rows.values())}
+
+
+def _publish_patched(
+    conn: duckdb.DuckDBPyConnection, temporary: Path, schema: str, keys: Mapping[str, Sequence[str]], serving_path: Path
+) -> dict | None:
+    """The current serving file copied to `temporary` and brought up to date there; None when it
+    should be written whole instead (no usable serving file, or too much patched since the last
+    full publish)."""
+    try:
+        shutil.copyfile(serving_path, temporary)  # the file swapped in last, whole: it is never written in place
+    except FileNotFoundError:
+        return None
+    conn.execute("attach ? as serving_copy", [str(temporary)])
+    try:
+        wanted, present = _tables(conn, _current_database(conn), schema), _tables(conn, "serving_copy", schema)
+        publication = _tables(conn, "serving_copy", "main").get(PUBLICATION, [])
+        if "rows_patched_since_full" not in dict(publication):
+            return None  # published by an older version, or not a serving copy
+        patched_since_full = conn.execute(f"select rows_patched_since_full from serving_copy.main.{PUBLICATION}").fetchone()[0]
+        rows, written = {}, 0
+        for table in sorted(present.keys() - wanted.keys()):
+            conn.execute(f'drop table serving_copy.{schema}."{table}"')
+        for table in sorted(wanted):
+            if table in keys and present.get(table) == wanted[table]:
+                rows[table], patched = _patch_table(conn, schema, table, keys[table])
+            else:
+                rows[table], patched = _write_whole(conn, schema, table), None
+            if patched is None:
+                written += rows[table]
+            else:
+                written += patched
+                patched_since_full += patched
+        if patched_since_full > MAX_PATCHED_SINCE_FULL * sum(rows.values()):
+            return None
+        published_at = _write_publication(conn, "patched", len(wanted), patched_since_full)
+    finally:
+        conn.execute("detach serving_copy")
+    return {"published_at": published_at, "mode": "patched", "rows": rows, "rows_written": written}
+
+
+def _patch_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str, key: Sequence[str]) -> tuple[int, int | None]:
+    """Bring the serving copy's `table` up to the pipeline's by the rows built since it was published.
+
+    dbt's delete+insert replaces whole keys and stamps every row it writes with its build's
+    `built_at`; the copy holds the builds published so far. So the pipeline's rows of any other
+    `built_at` are the new and rebuilt ones: the copy's rows of their keys go, they come in.
+    Rows can also leave a mart without a rebuild (a listing taken out of the universe), which
+    the row count shows; then, or when most of the table was rebuilt, it is written whole.
+    Returns (rows, rows patched), rows patched None when written whole.
+    """
+    source, target = f'{schema}."{table}"', f'serving_copy.{schema}."{table}"'
+    built_since = f"from {source} where built_at not in (select distinct built_at from {target})"
+    changed = conn.execute(f"select count(*) {built_since}").fetchone()[0]
+    total = conn.execute(f"select count(*) from {source}").fetchone()[0]
+    if changed > MAX_PATCHED_SHARE * total:
+        return _write_whole(conn, schema, table), None
+    conn.execute(f"create or replace temp table publish_changed as select * {built_since}")
+    try:
+        if changed:
+            matches = " and ".join(f'old."{column}" = new."{column}"' for column in key)
+            columns = ", ".join(f'"{column}"' for column in key)
+            conn.execute(f"delete from {target} as old using (select {columns} from publish_changed) as new where {matches}")
+            conn.execute(f"insert into {target} select * from publish_changed")
+        if conn.execute(f"select count(*) from {target}").fetchone()[0] != total:
+            return _write_whole(conn, schema, table), None
+        return total, changed
+    finally:
+        conn.execute("drop table if exists publish_changed")
+
+
+def _swap_in(temporary: Path, serving_path: Path) -> None:
     with open(temporary, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(temporary, serving_path)
@@ -97,4 +226,3 @@ def _publish(conn: duckdb.DuckDBPyConnection, serving_path: Path, temporary: Pat
         os.fsync(directory)  # the rename itself survives a crash
     finally:
         os.close(directory)
-    return {"published_at": published_at, "rows": rows}

@@ -74,3 +74,124 @@ def test_a_publish_that_fails_removes_its_own_temporary_and_keeps_the_old_copy(t
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".serving")] == []
     with duckdb.connect(str(serving), read_only=True) as old:
         assert old.execute("select count(*) from marts.prices").fetchone() == (3,)
+
+
+# ---------------------------------------------------------------- patching the last serving copy
+
+KEYS = {"daily": ["symbol", "date"]}
+
+
+@pytest.fixture
+def built(tmp_path):
+    """A working file whose marts.daily is built as dbt's delete+insert builds it: 3 symbols x 10
+    days, every row stamped with its build's built_at; marts.listings is a plain table."""
+    with duckdb.connect(str(tmp_path / "valuation.duckdb")) as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            "create table marts.daily as select symbol, date '2025-01-01' + d::integer as date, 100.0 + d as close, "
+            "timestamp '2025-01-10 22:00' as built_at from (values ('A'), ('B'), ('C')) s(symbol), range(10) r(d)"
+        )
+        connection.execute("create table marts.listings as select * from (values ('A'), ('B'), ('C')) t(symbol)")
+        yield connection
+
+
+def rebuild(conn, since: str, built_at: str, keys: str = "true") -> None:
+    """An incremental build: the rows of `keys` from `since` deleted and written again, stamped `built_at`."""
+    conn.execute(
+        f"create temp table rebuilt as select * replace (timestamp '{built_at}' as built_at) from marts.daily "
+        f"where date >= date '{since}' and {keys}"
+    )
+    conn.execute("delete from marts.daily using rebuilt where daily.symbol = rebuilt.symbol and daily.date = rebuilt.date")
+    conn.execute("insert into marts.daily select * from rebuilt")
+    conn.execute("drop table rebuilt")
+
+
+def differences(conn, serving) -> int:
+    """Rows in the one and not the other, both ways, over every table of marts."""
+    conn.execute("attach ? as published (read_only)", [str(serving)])
+    try:
+        tables = conn.execute("select table_name from duckdb_tables() where database_name = current_database()").fetchall()
+        return sum(
+            conn.execute(f"select count(*) from (select * from {one} except all select * from {other})").fetchone()[0]
+            for (table,) in tables
+            for one, other in [(f"marts.{table}", f"published.marts.{table}"), (f"published.marts.{table}", f"marts.{table}")]
+        )
+    finally:
+        conn.execute("detach published")
+
+
+def test_after_an_incremental_build_only_the_rebuilt_rows_are_written(tmp_path, built):
+    serving = tmp_path / "serving.duckdb"
+    first = publish_serving_copy(built, serving, incremental_keys=KEYS)
+    assert first["mode"] == "full" and first["rows_written"] == 33  # 30 daily rows + 3 listings
+
+    # The next build rebuilds the last day of every symbol, and a new day: 3 x 2 = 6 rows; A's close moves.
+    built.execute("insert into marts.daily select symbol, date '2025-01-11', 111.0, built_at from marts.daily where date = '2025-01-10'")
+    rebuild(built, "2025-01-10", "2025-01-11 22:00")
+    built.execute("update marts.daily set close = 99.5 where symbol = 'A' and date = '2025-01-11'")
+    reader = duckdb.connect(str(serving), read_only=True)  # a reader of the first publication
+    second = publish_serving_copy(built, serving, incremental_keys=KEYS)
+
+    assert second["mode"] == "patched"
+    assert second["rows_written"] == 6 + 3  # the rebuilt rows, and the plain table whole
+    assert second["rows"] == {"daily": 33, "listings": 3}
+    assert differences(built, serving) == 0
+    assert reader.execute("select count(*), max(date)::varchar from marts.daily").fetchone() == (30, "2025-01-10")
+    reader.close()
+    with duckdb.connect(str(serving), read_only=True) as fresh:
+        assert fresh.execute("select close from marts.daily where symbol = 'A' and date = '2025-01-11'").fetchone() == (99.5,)
+        assert fresh.execute("select publish_mode, rows_patched_since_full from publication").fetchone() == ("patched", 6)
+
+
+def test_rows_that_leave_a_mart_without_a_rebuild_leave_the_serving_copy(tmp_path, built):
+    serving = tmp_path / "serving.duckdb"
+    publish_serving_copy(built, serving, incremental_keys=KEYS)
+    rebuild(built, "2025-01-10", "2025-01-11 22:00")
+    built.execute("delete from marts.daily where symbol = 'C'")  # a listing taken out of the universe
+    built.execute("delete from marts.listings where symbol = 'C'")
+
+    published = publish_serving_copy(built, serving, incremental_keys=KEYS)
+
+    assert published["mode"] == "patched" and published["rows"] == {"daily": 20, "listings": 2}
+    assert published["rows_written"] == 20 + 2  # the count told: written whole
+    assert differences(built, serving) == 0
+
+
+def test_a_full_refresh_a_changed_column_and_much_patching_write_the_table_or_file_whole(tmp_path, built):
+    serving = tmp_path / "serving.duckdb"
+    publish_serving_copy(built, serving, incremental_keys=KEYS)
+
+    rebuild(built, "2025-01-01", "2025-01-11 22:00")  # every row: a full refresh
+    assert publish_serving_copy(built, serving, incremental_keys=KEYS)["rows_written"] == 33
+    assert differences(built, serving) == 0
+
+    built.execute("alter table marts.daily add column volume bigint default 7")
+    assert publish_serving_copy(built, serving, incremental_keys=KEYS)["rows_written"] == 33
+    assert differences(built, serving) == 0
+
+    # 6 rows of 33 patched per build: the third build takes it past half of all rows (16.5) since the full publish
+    modes = []
+    for day in ("12", "13", "14"):
+        rebuild(built, "2025-01-09", f"2025-01-{day} 22:00", keys="symbol in ('A', 'B', 'C')")
+        published = publish_serving_copy(built, serving, incremental_keys=KEYS)
+        modes.append((published["mode"], published["rows_written"]))
+        assert differences(built, serving) == 0
+    assert modes == [("patched", 6 + 3), ("patched", 6 + 3), ("full", 33)]
+
+    # without the keys, every publish is a full one
+    rebuild(built, "2025-01-10", "2025-01-15 22:00")
+    assert publish_serving_copy(built, serving)["mode"] == "full"
+    assert differences(built, serving) == 0
+
+
+def test_a_build_stamped_earlier_than_the_last_publication_still_lands(tmp_path, built):
+    """A clock stepped back between builds: the rows are told by their build's stamp, not by its order."""
+    serving = tmp_path / "serving.duckdb"
+    publish_serving_copy(built, serving, incremental_keys=KEYS)
+    rebuild(built, "2025-01-10", "2025-01-09 08:00")
+    built.execute("update marts.daily set close = 1.5 where date = '2025-01-10'")
+
+    published = publish_serving_copy(built, serving, incremental_keys=KEYS)
+
+    assert published["mode"] == "patched" and published["rows_written"] == 3 + 3
+    assert differences(built, serving) == 0
