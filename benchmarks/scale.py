@@ -702,9 +702,9 @@ def extrapolate(rows: list[dict], listings: int, years: int) -> dict:
                   "times_largest_point": target_rows / max(xs)},  # fmt: skip
         "fits": fits,
         "duckdb_memory_limit_bytes": limit,
-        # DuckDB holds its buffers to the limit and spills the rest to its temp directory; the
-        # smallest point's peak is about what dbt and DuckDB take besides the data
-        "peak_memory_at_limit_gib": min(fits["peak_memory_gib"]["predicted"], gib(limit) + min(r["peak_memory_gib"] for r in rows)),
+        # DuckDB holds its buffers up to the limit and spills the rest to its temp directory: once a
+        # point's peak reaches the limit, larger universes plateau there (the largest peak measured)
+        "peak_memory_at_limit_gib": min(fits["peak_memory_gib"]["predicted"], max(r["peak_memory_gib"] for r in rows)),
         "disk_gib": sum(fits[m]["predicted"] for m in ("warehouse_gib", "serving_gib", "landing_gib")),
     }  # fmt: skip
 
@@ -728,8 +728,8 @@ def extrapolation_text(e: dict) -> str:
         lines.append("  n/a: the fit falls with more rows (fixed costs and noise dominate these points): no extrapolation")
     limit_gib = gib(e["duckdb_memory_limit_bytes"])
     lines += [
-        f"  peak memory at DuckDB's memory_limit ({limit_gib:.2f} GiB): about {e['peak_memory_at_limit_gib']:.1f} GiB. "
-        "DuckDB spills beyond its limit to its temp",
+        f"  peak memory at DuckDB's memory_limit ({limit_gib:.2f} GiB): about {e['peak_memory_at_limit_gib']:.1f} GiB, "
+        "the largest peak measured (DuckDB's buffers stop at the limit; dbt's process adds little). It spills beyond the limit to its temp",
         "    directory, so the linear memory figure is what the build would take without the limit; with it, expect the "
         "spill on disk and build times above the fit",
         f"  disk: warehouse + serving + landing = {e['disk_gib']:,.1f} GiB (plus DuckDB's spill files during a build)",
@@ -793,7 +793,24 @@ def curve(scales: list[float], args: argparse.Namespace) -> None:
         results.append(measure_point(scale, args, keep_work=False))
         growth = growth_result(results, args.years)
         write_json(args.out / f"growth_{args.years}y.json", growth)  # after every point: a later failure keeps these
-    print(f"\nGROWTH, SYNTHETIC market, {args.years} years, {args.runs} run(s) per point, {os.cpu_count()} cores:")
+    print_growth(growth, args.runs)
+
+
+def growth_of_saved_points(args: argparse.Namespace) -> None:
+    """The growth table and extrapolation over every point saved in --out for --years (each
+    scale_<listings>x<years>.json, as each measured point writes it): points measured in separate
+    runs, e.g. the largest one alone, make one curve."""
+    saved = [json.loads(path.read_text()) for path in args.out.glob(f"scale_*x{args.years}.json")]
+    results = sorted((r for r in saved if "disk" in r), key=lambda r: r["scale"]["listings"])  # this format only
+    if not results:
+        raise SystemExit(f"no measured points of {args.years} years in {args.out}")
+    growth = growth_result(results, args.years)
+    write_json(args.out / f"growth_{args.years}y.json", growth)
+    print_growth(growth, max(r["scale"]["runs"] for r in results))
+
+
+def print_growth(growth: dict, runs: int) -> None:
+    print(f"\nGROWTH, SYNTHETIC market, {growth['years']} years, {runs} run(s) per point, {growth['machine']['cpus']} cores:")
     print(growth_table(growth["growth"]))
     print()
     print(extrapolation_text(growth["extrapolation"]))
@@ -809,8 +826,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work", type=Path, default=WORK, help="where the synthetic warehouse is built")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the JSON result")
+    parser.add_argument("--growth-of-saved-points", action="store_true", help="measure nothing: the growth table and "
+                        "extrapolation over the points saved in --out (measured in separate runs)")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.curve:
+    if args.growth_of_saved_points:
+        growth_of_saved_points(args)
+    elif args.curve:
         curve([float(scale) for scale in args.curve.split(",")], args)
     else:
         measure_point(args.scale, args, keep_work=True)

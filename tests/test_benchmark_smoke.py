@@ -4,7 +4,15 @@ import json
 import subprocess
 import sys
 
+import duckdb
+import numpy as np
+import pandas as pd
+
+from benchmarks.pandas_panel import valuation_panel
 from tests.conftest import REPO_ROOT
+
+COMPARED = ["close", "shares_outstanding", "market_cap_local", "market_cap_usd", "market_cap_hkd", "market_cap_cny",
+            "ttm_revenue_usd", "ttm_net_income_usd", "ttm_eps", "pe_ttm", "ps_ttm", "ev_ebitda_ttm"]  # fmt: skip
 
 
 def test_a_small_scale_benchmark_runs_and_reports_every_measure(tmp_path):
@@ -32,3 +40,19 @@ def test_a_small_scale_benchmark_runs_and_reports_every_measure(tmp_path):
         assert result[measure]["seconds"] > 0
     assert result["baselines"]["valuation_panel_pandas_seconds"] > 0
     assert result["baselines"]["direct_duckdb_seconds"] > 0
+    # the refresh published by patching yesterday's serving copy, as the serving asset does
+    assert refresh["publish_mode"] == "patched"
+
+    # The pandas baseline is a second method for the valuation mart: on the benchmark's warehouse it
+    # gives the mart's rows, value for value, nulls where the mart has nulls.
+    warehouse = tmp_path / "work" / "50x2" / "synthetic.duckdb"
+    panel = pd.concat(list(valuation_panel(warehouse)), ignore_index=True)
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        mart = conn.execute(f"select symbol, date, {', '.join(COMPARED)} from marts.fct_valuation_daily").df()
+    joined = mart.merge(panel, on=["symbol", "date"], how="outer", suffixes=("_sql", "_pandas"), indicator=True)
+    assert len(joined) == len(mart) == result["scale"]["fct_valuation_daily_rows"] and (joined["_merge"] == "both").all()
+    assert joined["pe_ttm_sql"].notna().sum() > len(joined) / 2  # the comparison covers real ratios
+    for column in COMPARED:
+        sql, pandas = joined[f"{column}_sql"].astype(float), joined[f"{column}_pandas"].astype(float)
+        assert (sql.isna() == pandas.isna()).all(), column
+        assert np.allclose(sql[sql.notna()], pandas[pandas.notna()], rtol=1e-9, atol=0), column

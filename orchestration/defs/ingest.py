@@ -309,24 +309,25 @@ def _inputs(
     symbols: list[str],
     read: Callable[[MarketDataSource, list[str]], Fetched],
     only: list[str] | None = None,
-) -> list[_Input]:
+) -> Iterator[_Input]:
     """What a load upserts: the sample snapshot, replayed whole every time; or, from a live source,
-    the landed batches not loaded yet, oldest first, each read back by the same reader as the sample."""
+    the landed batches not loaded yet, oldest first, each read back by the same reader as the sample.
+    One at a time: a batch is read when the load reaches it (a first load lands the whole history,
+    which as text cells takes several times its size on disk in memory)."""
     source = market_data.get_source()
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     if source.fetches_are_free:
-        return [_Input(read(source, symbols), symbols, now)]
+        yield _Input(read(source, symbols), symbols, now)
+        return
     if only is not None:
         raise dg.Failure("`symbols` selects within a replayed snapshot: landed batches are loaded whole")
     with duckdb.get_connection() as conn:
         ensure_raw_schema(conn)
         loaded = {b for (b,) in conn.execute("select batch_id from raw.landed_batches where dataset = ?", [dataset]).fetchall()}
     wanted = set(symbols)
-    inputs = []
     for batch in market_data.landing_zone().batches(dataset, loaded):
         asked = [s for s in batch.manifest["asked"] if s in wanted]  # a listing since removed is not loaded
-        inputs.append(_Input(landed_fetch(batch, read(SampleSource(batch.path), asked), asked), asked, batch.landed_at, batch))
-    return inputs
+        yield _Input(landed_fetch(batch, read(SampleSource(batch.path), asked), asked), asked, batch.landed_at, batch)
 
 
 def _write_landing_state(conn: duckdb.DuckDBPyConnection, market_data: MarketDataResource) -> None:
@@ -360,18 +361,18 @@ def _load_each(
     table: RawTable,
     duckdb: WarehouseResource,
     market_data: MarketDataResource,
-    inputs: list[_Input],
+    inputs: Iterator[_Input],
     validate: Callable[[Fetched], tuple[Validated, tuple]],
     date_column: str,
     every_symbol_has_rows: bool = False,
 ) -> tuple[dict, Fetched, pd.DataFrame, int]:
     """Each input validated and upserted in its own transaction, in order (a later fetch restates an
-    earlier one); then the landing state. Returns the summed metadata, all inputs as one fetch (for
-    the checks), what was rejected, and how many symbols were asked."""
+    earlier one); then the landing state. Returns the summed metadata, all inputs as one fetch
+    without their rows (for the checks), what was rejected, and how many symbols were asked."""
     source = market_data.get_source()
     totals: dict = {}
     rejected_all = []
-    loaded: list[_Input] = []
+    loaded: list[tuple[list[str], Fetched]] = []  # what was asked and how it went; the rows are in the warehouse
     loaded_symbols: set[str] = set()
     for item in inputs:
         validated, also = validate(item.fetched)
@@ -383,11 +384,13 @@ def _load_each(
                 ensure_raw_schema(conn)
                 metadata, rejected = _load(conn, table, validated, fetch_log, item.fetched, source.name, date_column, also, item.batch)
         except _AlreadyLoaded:
+            del item, validated, also  # before the next batch is read
             continue
-        loaded.append(item)
+        loaded.append((item.asked, dataclasses.replace(item.fetched, frame=pd.DataFrame(), splits=None)))
         loaded_symbols |= set(validated.rows["symbol"]) if len(validated.rows) else set()
         totals = _add_metadata(totals, metadata)
         rejected_all.append(rejected)
+        del item, validated, also  # before the next batch is read
     if not source.fetches_are_free:
         with duckdb.get_connection() as conn:
             ensure_raw_schema(conn)
@@ -396,14 +399,14 @@ def _load_each(
     if not loaded:
         totals = {"source": source.name, "batches_loaded": 0, "rows_received": 0}
     # statuses over all batches, the last fetch that asked for a symbol deciding (not summed per batch)
-    merged = merge_fetched([(item.asked, item.fetched) for item in loaded])
+    merged = merge_fetched(loaded)
     totals.update(symbols_loaded=len(loaded_symbols), symbols_failed=len(merged.failures), symbols_deferred=len(merged.deferred))
     for name, statuses in (("failures", merged.failures), ("deferred", merged.deferred)):
         totals.pop(name, None)
         if statuses:
             totals[name] = dict(sorted(statuses.items()))
     rejected = pd.concat(rejected_all, ignore_index=True) if rejected_all else _quarantined_files(dataset, Fetched(pd.DataFrame()))
-    return totals, merged, rejected, len({s for item in loaded for s in item.asked})
+    return totals, merged, rejected, len({s for asked, _ in loaded for s in asked})
 
 
 def _empty_as_failures(item: _Input, validated: Validated) -> Fetched:
