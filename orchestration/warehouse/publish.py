@@ -159,7 +159,10 @@ def _publish_patched(
         shutil.copyfile(serving_path, temporary)  # the file swapped in last, whole: it is never written in place
     except FileNotFoundError:
         return None
-    conn.execute("attach ? as serving_copy", [str(temporary)])
+    try:
+        conn.execute("attach ? as serving_copy", [str(temporary)])
+    except duckdb.IOException:
+        return None  # not a DuckDB file (damaged, or something else at that path): written whole, as before
     try:
         wanted, present = _tables(conn, _current_database(conn), schema), _tables(conn, "serving_copy", schema)
         publication = _tables(conn, "serving_copy", "main").get(PUBLICATION, [])

@@ -195,3 +195,14 @@ def test_a_build_stamped_earlier_than_the_last_publication_still_lands(tmp_path,
 
     assert published["mode"] == "patched" and published["rows_written"] == 3 + 3
     assert differences(built, serving) == 0
+
+
+def test_a_damaged_serving_file_is_replaced_whole_not_patched(tmp_path, built):
+    serving = tmp_path / "serving.duckdb"
+    serving.write_bytes(b"not a DuckDB file " * 100)  # a copy half-written by hand, a disk error
+
+    published = publish_serving_copy(built, serving, incremental_keys=KEYS)
+
+    assert published["mode"] == "full" and published["rows_written"] == 33
+    assert differences(built, serving) == 0
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".serving")] == []
