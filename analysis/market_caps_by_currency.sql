@@ -3,37 +3,16 @@
 -- the one with the most recent multiples, its primary listing on a tie), on that listing's latest
 -- day up to the comparison's valuation date on which all three are known (an FX series that has
 -- ended leaves no currency null: the row is from its last common day, and as_of_date says which).
-with company_listings as (
-    -- a company in several peer groups counts through the same listing in each
-    select distinct company_id, symbol, valuation_date
-    from marts.mart_peer_valuation
-    where represents_company
-),
-
-complete_days as (
-    select
-        company_listings.company_id,
-        valuation.symbol,
-        max(valuation.date) as as_of_date
-    from company_listings
-    inner join marts.fct_valuation_daily as valuation
-        on company_listings.symbol = valuation.symbol
-        and valuation.date <= company_listings.valuation_date
-        and valuation.market_cap_usd is not null
-        and valuation.market_cap_hkd is not null
-        and valuation.market_cap_cny is not null
-    group by all
-)
-
-select
+-- The peer comparison has that day's three figures already (all_currencies_*): no scan of the
+-- daily history here.
+select distinct
     companies.company_name,
-    complete_days.symbol,
-    complete_days.as_of_date,
-    valuation.market_cap_usd,
-    valuation.market_cap_hkd,
-    valuation.market_cap_cny
-from complete_days
-inner join marts.fct_valuation_daily as valuation
-    on complete_days.symbol = valuation.symbol and complete_days.as_of_date = valuation.date
-inner join marts.dim_company as companies on complete_days.company_id = companies.company_id
-order by valuation.market_cap_usd desc
+    peers.symbol,
+    peers.all_currencies_date as as_of_date,
+    peers.all_currencies_market_cap_usd as market_cap_usd,
+    peers.all_currencies_market_cap_hkd as market_cap_hkd,
+    peers.all_currencies_market_cap_cny as market_cap_cny
+from marts.mart_peer_valuation as peers
+inner join marts.dim_company as companies on peers.company_id = companies.company_id
+where peers.represents_company and peers.all_currencies_date is not null
+order by market_cap_usd desc

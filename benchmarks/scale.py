@@ -661,8 +661,8 @@ def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
 
 
 def memory_limit_bytes() -> float:
-    """DuckDB's memory_limit of the dbt profile (dbt_project/profiles.yml): 3GB unless overridden."""
-    text = os.environ.get("VALUATION_DUCKDB_MEMORY_LIMIT", "3GB").strip()
+    """DuckDB's memory_limit of the dbt profile (dbt_project/profiles.yml): 2.5GB unless overridden."""
+    text = os.environ.get("VALUATION_DUCKDB_MEMORY_LIMIT", "2.5GB").strip()
     number, unit = re.fullmatch(r"([\d.]+)\s*([A-Za-z]*)", text).groups()
     units = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
     return float(number) * units[unit.upper()]

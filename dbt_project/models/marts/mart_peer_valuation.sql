@@ -37,6 +37,27 @@ latest_valued as (
 
 ),
 
+all_currency_caps as (
+
+    -- each listing's latest day up to its valuation_date with its market cap known in USD, HKD and
+    -- CNY: an FX series that has ended leaves the three at their last common day, never one null
+    select
+        valuation.symbol,
+        max(valuation.date) as all_currencies_date,
+        arg_max(valuation.market_cap_usd, valuation.date) as all_currencies_market_cap_usd,
+        arg_max(valuation.market_cap_hkd, valuation.date) as all_currencies_market_cap_hkd,
+        arg_max(valuation.market_cap_cny, valuation.date) as all_currencies_market_cap_cny
+    from valuation
+    inner join latest_valued
+        on valuation.symbol = latest_valued.symbol
+        and valuation.date <= latest_valued.date
+    where valuation.market_cap_usd is not null
+      and valuation.market_cap_hkd is not null
+      and valuation.market_cap_cny is not null
+    group by valuation.symbol
+
+),
+
 members as (
 
     {{ peer_group_listings() }}
@@ -56,10 +77,12 @@ member_rows as (
         latest_valued.pe_ttm,
         latest_valued.ps_ttm,
         latest_valued.ev_ebitda_ttm,
-        latest_valued.fundamentals_period_end
+        latest_valued.fundamentals_period_end,
+        all_currency_caps.* exclude (symbol)
     from members
     cross join as_of
     left join latest_valued on members.symbol = latest_valued.symbol
+    left join all_currency_caps on members.symbol = all_currency_caps.symbol
 
 ),
 
@@ -119,7 +142,11 @@ final as (
         member_rows.ev_ebitda_ttm,
         peer_medians.peer_median_ev_ebitda_ttm,
         member_rows.ev_ebitda_ttm / peer_medians.peer_median_ev_ebitda_ttm - 1 as ev_ebitda_premium_to_peers,
-        member_rows.fundamentals_period_end
+        member_rows.fundamentals_period_end,
+        member_rows.all_currencies_date,
+        member_rows.all_currencies_market_cap_usd,
+        member_rows.all_currencies_market_cap_hkd,
+        member_rows.all_currencies_market_cap_cny
     from member_rows
     inner join peer_medians on member_rows.peer_group = peer_medians.peer_group
     inner join company_ranks
