@@ -283,6 +283,7 @@ class Bench:
 
         self.use_env(as_of)
         with duckdb.connect(str(self.warehouse)) as conn:
+            conn.execute("set memory_limit = ?", [settings.duckdb_memory_limit()])  # as WarehouseResource does
             return publish_serving_copy(conn, self.serving, incremental_keys=incremental_unique_keys())["mode"]
 
     def freshness(self, as_of: date) -> None:
@@ -661,8 +662,8 @@ def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
 
 
 def memory_limit_bytes() -> float:
-    """DuckDB's memory_limit of the dbt profile (dbt_project/profiles.yml): 2.5GB unless overridden."""
-    text = os.environ.get("VALUATION_DUCKDB_MEMORY_LIMIT", "2.5GB").strip()
+    """DuckDB's memory_limit of the dbt profile and the pipeline (VALUATION_DUCKDB_MEMORY_LIMIT)."""
+    text = settings.duckdb_memory_limit().strip()
     number, unit = re.fullmatch(r"([\d.]+)\s*([A-Za-z]*)", text).groups()
     units = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
     return float(number) * units[unit.upper()]

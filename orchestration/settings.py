@@ -9,6 +9,8 @@ VALUATION_SERVING     the read-only serving copy of the marts (default: serving.
 VALUATION_LANDING_DIR yahoo source: the landing zone, where every fetch lands as it came, in the snapshot
                       layout (default: landing/ beside the warehouse), loaded from there, replayable by the sample source
 VALUATION_YAHOO_CACHE yahoo source: yfinance's time-zone and cookie caches (default: .yfinance-cache/ beside it)
+VALUATION_DUCKDB_MEMORY_LIMIT  DuckDB's memory budget, for the pipeline's connections and dbt's alike
+                      (default 2.5GB; dbt_project/profiles.yml has the same default); past it DuckDB spills to disk
 
 validate_environment() checks them when a run starts (the warehouse resource calls it before any
 asset's code): a bad value fails the run at once with the variable named, not deep in a step.
@@ -35,6 +37,13 @@ def warehouse_path() -> Path:
 def serving_path() -> Path:
     default = warehouse_path().parent / "serving.duckdb"
     return Path(os.environ.get("VALUATION_SERVING", default)).resolve()
+
+
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2.5GB"
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get("VALUATION_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
 
 
 def universe_path() -> Path:

@@ -165,6 +165,9 @@ class WarehouseResource(ConfigurableResource):
                     raise warehouse_locked(self.database, error) from error
                 time.sleep(0.25)
         try:
+            # DuckDB's default is 80% of RAM: a load or a publish at scale would take it all (a
+            # publish of 10,000 listings x 20 years was killed for memory beside the benchmark's market)
+            conn.execute("set memory_limit = ?", [settings.duckdb_memory_limit()])
             yield conn
         finally:
             conn.close()
