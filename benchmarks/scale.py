@@ -703,9 +703,10 @@ def extrapolate(rows: list[dict], listings: int, years: int) -> dict:
                   "times_largest_point": target_rows / max(xs)},  # fmt: skip
         "fits": fits,
         "duckdb_memory_limit_bytes": limit,
-        # DuckDB holds its buffers up to the limit and spills the rest to its temp directory: once a
-        # point's peak reaches the limit, larger universes plateau there (the largest peak measured)
-        "peak_memory_at_limit_gib": min(fits["peak_memory_gib"]["predicted"], max(r["peak_memory_gib"] for r in rows)),
+        # DuckDB holds its buffers up to the limit and spills the rest to its temp directory: larger
+        # universes plateau there, at the peak of the largest point (points measured under another
+        # limit, as older saved ones may be, say nothing about this one)
+        "peak_memory_at_limit_gib": max(rows, key=lambda r: r["price_rows"])["peak_memory_gib"],
         "disk_gib": sum(fits[m]["predicted"] for m in ("warehouse_gib", "serving_gib", "landing_gib")),
     }  # fmt: skip
 
@@ -730,7 +731,7 @@ def extrapolation_text(e: dict) -> str:
     limit_gib = gib(e["duckdb_memory_limit_bytes"])
     lines += [
         f"  peak memory at DuckDB's memory_limit ({limit_gib:.2f} GiB): about {e['peak_memory_at_limit_gib']:.1f} GiB, "
-        "the largest peak measured (DuckDB's buffers stop at the limit; dbt's process adds little). It spills beyond the limit to its temp",
+        "the peak of the largest point (DuckDB's buffers stop at the limit; dbt's process adds little). It spills beyond the limit to its temp",
         "    directory, so the linear memory figure is what the build would take without the limit; with it, expect the "
         "spill on disk and build times above the fit",
         f"  disk: warehouse + serving + landing = {e['disk_gib']:,.1f} GiB (plus DuckDB's spill files during a build)",

@@ -157,3 +157,20 @@ def test_a_bad_variable_fails_the_run_before_any_step_runs(env, tmp_path, name, 
             error = error.cause
     assert any(message.startswith(f"orchestration.settings.SettingsError: {name}={value}: ") for message in causes), causes
     assert not warehouse.exists(), "nothing was written"
+
+
+@pytest.mark.parametrize("variable, expected", [(None, "2.3 GiB"), ("1GB", "953.6 MiB")])
+def test_the_pipelines_connections_and_dbt_share_one_memory_budget(monkeypatch, tmp_path, variable, expected):
+    """DuckDB's default budget is 80% of RAM: a publish at 10,000 listings took it all. The
+    warehouse resource's connections take VALUATION_DUCKDB_MEMORY_LIMIT, as dbt's profile does,
+    with the same default."""
+    from orchestration.defs.resources import WarehouseResource
+
+    if variable is None:
+        monkeypatch.delenv("VALUATION_DUCKDB_MEMORY_LIMIT", raising=False)
+    else:
+        monkeypatch.setenv("VALUATION_DUCKDB_MEMORY_LIMIT", variable)
+    with WarehouseResource(database=str(tmp_path / "w.duckdb")).get_connection() as conn:
+        assert conn.execute("select current_setting('memory_limit')").fetchone()[0] == expected  # 2.5e9 B = 2.33 GiB
+    profile = (settings.DBT_PROJECT_DIR / "profiles.yml").read_text()
+    assert f"env_var('VALUATION_DUCKDB_MEMORY_LIMIT', '{settings.DEFAULT_DUCKDB_MEMORY_LIMIT}')" in profile
