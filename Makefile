@@ -94,10 +94,10 @@ ui: setup
 # its table; then the growth table and a linear extrapolation to 70,000 listings x 30 years.
 # Writes benchmarks/results/growth_$(YEARS)y.json and scale_<listings>x$(YEARS).json.
 # Time, measured one point at a time on 2 cores: 1,250 about 7 min, 2,500 about 13, 5,000 about
-# 27 (most of it the first load of the history); 10,000 not measured, about an hour by the same growth.
+# 27, 10,000 about 50 (most of it the first load of the history): the curve about 1 h 40 min.
 # Memory besides the build: the benchmark holds each point's synthetic market until the refresh
-# (about 170 bytes a price row: some 8 GiB at 10,000 x 20); the pandas baseline holds its panel
-# (5.4 GiB at 5,000) in a process of its own. Disk: about 4 GiB per 1,000 listings, plus DuckDB's spill.
+# (about 9 GiB at 10,000 x 20); the pandas baseline holds its panel (10 GiB at 10,000) in a process
+# of its own. Disk: about 3-4 GiB per 1,000 listings, plus DuckDB's spill.
 # One scale alone (no comma in SCALES; its work folder stays): make bench SCALES=1 RUNS=3 for the
 # targets' medians; make bench SCALES=0.01 YEARS=2 for a smoke (under a minute).
 SCALES ?= 0.25,0.5,1,2
