@@ -282,8 +282,7 @@ class Bench:
         from orchestration.warehouse.publish import publish_serving_copy
 
         self.use_env(as_of)
-        with duckdb.connect(str(self.warehouse)) as conn:
-            conn.execute("set memory_limit = ?", [settings.duckdb_memory_limit()])  # as WarehouseResource does
+        with WarehouseResource(database=str(self.warehouse)).get_connection() as conn:  # the asset's connection, its memory budget
             return publish_serving_copy(conn, self.serving, incremental_keys=incremental_unique_keys())["mode"]
 
     def freshness(self, as_of: date) -> None:
