@@ -247,3 +247,29 @@ def test_every_price_row_is_loaded_or_rejected_and_nothing_is_held_back(sample_w
     assert held == []
     splits = query(sample_warehouse, "select count(*) from raw.stock_splits")[0][0]
     assert splits == 10  # the ten events of corporate_actions/splits.csv
+
+
+def test_drawdown_is_measured_from_the_highest_price_of_the_whole_history(sample_warehouse):
+    # A second method: the running maximum in Python over each listing's staged closes (the
+    # adjusted close where there is one), against the mart's drawdown on every row. The mart
+    # takes it within each calendar year and joins the years before, so cross-year peaks matter.
+    prices = query(
+        sample_warehouse,
+        "select symbol, date, coalesce(adj_close_price, close_price) from staging.stg_prices "
+        "where symbol in (select symbol from marts.dim_listing) order by symbol, date",
+    )
+    mart = {
+        (symbol, day): drawdown
+        for symbol, day, drawdown in query(
+            sample_warehouse, "select symbol, as_of_date, drawdown_from_peak from marts.mart_relative_performance"
+        )
+    }
+    peak, peak_year, checked, peaks_from_an_earlier_year = {}, {}, 0, 0
+    for symbol, day, price in prices:
+        if price > peak.get(symbol, float("-inf")):
+            peak[symbol], peak_year[symbol] = price, day.year
+        assert mart[(symbol, day)] == pytest.approx(price / peak[symbol] - 1), (symbol, day)
+        checked += 1
+        peaks_from_an_earlier_year += peak_year[symbol] < day.year
+    assert checked == len(mart)
+    assert peaks_from_an_earlier_year > 1000  # the rule is tested where it matters

@@ -81,8 +81,8 @@ listing_prices as (
 company_state as (
 
     -- Each company's share count and fundamentals as known from every moment either changed:
-    -- prices then take the state of their session in one ASOF join (a join per input would sort
-    -- the whole price history once more each).
+    -- prices then take the state of their session in one join (a join per input would read the
+    -- whole price history once more each).
     select
         moments.company_id,
         moments.published_at_utc,
@@ -113,11 +113,37 @@ company_state as (
 
 ),
 
+company_state_by_month as (
+
+    -- Each state holds for the sessions that open after its publication, up to and including the
+    -- next one's: listed under every month it holds in, a price finds its state by a hash join on
+    -- (company, month) and that range. The same rows as an ASOF join of the prices, which sorted the
+    -- whole price history (about 15% of the model at 5,000 listings x 20 years).
+    select
+        states.*,
+        cast(months.month as date) as month
+    from (
+        select
+            *,
+            lead(published_at_utc) over (partition by company_id order by published_at_utc) as superseded_at_utc
+        from company_state
+    ) as states
+    cross join unnest(generate_series(
+        date_trunc('month', states.published_at_utc),
+        -- the latest still holds: up to the last price's session, which opens within a day of its date
+        date_trunc('month', coalesce(
+            states.superseded_at_utc, (select max(date) from {{ ref('stg_prices') }}) + interval 1 day
+        )),
+        interval 1 month
+    )) as months(month)
+
+),
+
 with_fundamentals as (
 
     select
         listing_prices.*,
-        state.* exclude (company_id, published_at_utc, ttm_revenue, ttm_net_income, ttm_ebitda, ttm_eps_diluted),
+        state.* exclude (company_id, published_at_utc, superseded_at_utc, month, ttm_revenue, ttm_net_income, ttm_ebitda, ttm_eps_diluted),
         {% for column in ['ttm_revenue', 'ttm_net_income', 'ttm_ebitda', 'ttm_eps_diluted'] %}
         -- a TTM older than the stated maximum age is no longer a trailing figure: null
         case
@@ -126,9 +152,11 @@ with_fundamentals as (
         end as {{ column }},
         {% endfor %}
     from listing_prices
-    asof left join company_state as state
+    left join company_state_by_month as state
         on listing_prices.company_id = state.company_id
+        and date_trunc('month', listing_prices.session_open_utc) = state.month
         and listing_prices.session_open_utc > state.published_at_utc
+        and (listing_prices.session_open_utc <= state.superseded_at_utc or state.superseded_at_utc is null)
 
 ),
 

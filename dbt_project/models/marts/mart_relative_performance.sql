@@ -84,20 +84,54 @@ earlier_peaks as (
 
 ),
 
+year_blocks as (
+
+    -- per listing and calendar year of the history read: its first trading day, the first trading
+    -- day of the next year in the history and the highest price of the years before
+    select
+        symbol,
+        year,
+        lead(first_date) over by_year as next_year_first_date,
+        max(year_peak_price) over (by_year rows between unbounded preceding and 1 preceding) as earlier_years_peak_price
+    from (
+        select symbol, year(date) as year, min(date) as first_date, max(performance_price) as year_peak_price
+        from history
+        group by symbol, year(date)
+    ) as years
+    window by_year as (partition by symbol order by year)
+
+),
+
+spans as (
+
+    -- each trading day, the next one and the peak so far. The running max is taken within a
+    -- calendar year (joined with the years before): over a listing's whole history it cost about
+    -- twice as much (a wider window frame). The same one sort serves the next trading day.
+    select
+        history.*,
+        coalesce(lead(history.date) over by_year, year_blocks.next_year_first_date) as next_date,
+        greatest(
+            max(history.performance_price) over (by_year rows between unbounded preceding and current row),
+            year_blocks.earlier_years_peak_price
+        ) as peak_in_history
+    from history
+    inner join year_blocks on history.symbol = year_blocks.symbol and year(history.date) = year_blocks.year
+    window by_year as (partition by history.symbol, year(history.date) order by history.date)
+
+),
+
 history_days as (
 
-    -- every calendar day of each listing's history: a trading day's price holds until the next one
+    -- every calendar day of each listing's history: a trading day's price and peak hold until the next one
     select
         spans.symbol,
         spans.benchmark_symbol,
         cast(days.day as date) as date,
         spans.performance_price,
+        spans.peak_in_history,
         spans.rebuild_from,
         spans.date = cast(days.day as date) as is_trading_day
-    from (
-        select history.*, lead(date) over (partition by symbol order by date) as next_date
-        from history
-    ) as spans
+    from spans
     cross join unnest(generate_series(spans.date, coalesce(spans.next_date - 1, spans.date), interval 1 day))
         as days(day)
 
@@ -106,13 +140,12 @@ history_days as (
 listing_days as (
 
     -- Every look-back is a lag or a frame of one window (macros/window_start.sql): one sort serves them all.
-    -- The carried-forward days leave the peak unchanged; the 52-week low reads trading days only.
+    -- The 52-week low reads trading days only.
     select
         history_days.*,
         {% for window in return_windows() %}
         {{ window_start('performance_price', 'by_day', 'date', window) }} as start_price_{{ window }},
         {% endfor %}
-        max(performance_price) over (by_day rows between unbounded preceding and current row) as peak_in_history,
         min(case when is_trading_day then performance_price end)
             over (by_day rows between 364 preceding and current row) as low_52w_price
     from history_days
