@@ -5,13 +5,14 @@ to the same numbers) and combined by hand here, with the arithmetic visible.
 """
 
 import csv
+import shutil
 import statistics
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import query
+from tests.conftest import REPO_ROOT, query, run_pipeline
 
 pytestmark = pytest.mark.sample
 
@@ -249,19 +250,19 @@ def test_every_price_row_is_loaded_or_rejected_and_nothing_is_held_back(sample_w
     assert splits == 10  # the ten events of corporate_actions/splits.csv
 
 
-def test_drawdown_is_measured_from_the_highest_price_of_the_whole_history(sample_warehouse):
+def assert_drawdowns_from_the_running_maximum(warehouse):
     # A second method: the running maximum in Python over each listing's staged closes (the
     # adjusted close where there is one), against the mart's drawdown on every row. The mart
     # takes it within each calendar year and joins the years before, so cross-year peaks matter.
     prices = query(
-        sample_warehouse,
+        warehouse,
         "select symbol, date, coalesce(adj_close_price, close_price) from staging.stg_prices "
         "where symbol in (select symbol from marts.dim_listing) order by symbol, date",
     )
     mart = {
         (symbol, day): drawdown
         for symbol, day, drawdown in query(
-            sample_warehouse, "select symbol, as_of_date, drawdown_from_peak from marts.mart_relative_performance"
+            warehouse, "select symbol, as_of_date, drawdown_from_peak from marts.mart_relative_performance"
         )
     }
     peak, peak_year, checked, peaks_from_an_earlier_year = {}, {}, 0, 0
@@ -273,3 +274,23 @@ def test_drawdown_is_measured_from_the_highest_price_of_the_whole_history(sample
         peaks_from_an_earlier_year += peak_year[symbol] < day.year
     assert checked == len(mart)
     assert peaks_from_an_earlier_year > 1000  # the rule is tested where it matters
+
+
+def test_drawdown_is_measured_from_the_highest_price_of_the_whole_history(sample_warehouse):
+    assert_drawdowns_from_the_running_maximum(sample_warehouse)
+
+
+def test_an_incremental_rebuild_keeps_the_peak_from_before_the_history_it_reads(sample_warehouse, sample_dir, tmp_path):
+    # A second run on the same snapshot rebuilds only the last days of each listing (the overlap
+    # window) and reads a year before them: BABA's peak of October 2020 comes from the history before.
+    warehouse = tmp_path / "valuation.duckdb"
+    shutil.copyfile(sample_warehouse, warehouse)
+    run_pipeline(warehouse, sample_dir, REPO_ROOT / "universe.yml", as_of="2026-11-23")
+    rebuilt, kept = query(
+        warehouse,
+        "select count(*) filter (where built_at > (select min(built_at) from marts.mart_relative_performance)), "
+        "count(*) filter (where built_at = (select min(built_at) from marts.mart_relative_performance)) "
+        "from marts.mart_relative_performance where symbol = 'BABA'",
+    )[0]
+    assert 0 < rebuilt < 20 and kept > 2000, (rebuilt, kept)
+    assert_drawdowns_from_the_running_maximum(warehouse)

@@ -87,18 +87,23 @@ earlier_peaks as (
 year_blocks as (
 
     -- per listing and calendar year of the history read: its first trading day, the first trading
-    -- day of the next year in the history and the highest price of the years before
+    -- day of the next year in the history and the highest price before the year (the years before
+    -- it read here, and the history before those)
     select
-        symbol,
-        year,
-        lead(first_date) over by_year as next_year_first_date,
-        max(year_peak_price) over (by_year rows between unbounded preceding and 1 preceding) as earlier_years_peak_price
+        years.symbol,
+        years.year,
+        lead(years.first_date) over by_year as next_year_first_date,
+        greatest(
+            max(years.year_peak_price) over (by_year rows between unbounded preceding and 1 preceding),
+            earlier_peaks.earlier_peak_price
+        ) as peak_before_year
     from (
         select symbol, year(date) as year, min(date) as first_date, max(performance_price) as year_peak_price
         from history
         group by symbol, year(date)
     ) as years
-    window by_year as (partition by symbol order by year)
+    left join earlier_peaks on years.symbol = earlier_peaks.symbol
+    window by_year as (partition by years.symbol order by years.year)
 
 ),
 
@@ -112,8 +117,8 @@ spans as (
         coalesce(lead(history.date) over by_year, year_blocks.next_year_first_date) as next_date,
         greatest(
             max(history.performance_price) over (by_year rows between unbounded preceding and current row),
-            year_blocks.earlier_years_peak_price
-        ) as peak_in_history
+            year_blocks.peak_before_year
+        ) as peak_price
     from history
     inner join year_blocks on history.symbol = year_blocks.symbol and year(history.date) = year_blocks.year
     window by_year as (partition by history.symbol, year(history.date) order by history.date)
@@ -128,7 +133,7 @@ history_days as (
         spans.benchmark_symbol,
         cast(days.day as date) as date,
         spans.performance_price,
-        spans.peak_in_history,
+        spans.peak_price,
         spans.rebuild_from,
         spans.date = cast(days.day as date) as is_trading_day
     from spans
@@ -211,7 +216,6 @@ with_benchmark as (
 
     select
         listing_days.*,
-        greatest(listing_days.peak_in_history, earlier_peaks.earlier_peak_price) as peak_price,
         benchmark.level_date as benchmark_date,
         benchmark.level as benchmark_price,
         benchmark.peak_level as benchmark_peak_price,
@@ -219,7 +223,6 @@ with_benchmark as (
         benchmark.start_level_{{ window }},
         {% endfor %}
     from listing_days
-    left join earlier_peaks on listing_days.symbol = earlier_peaks.symbol
     left join benchmark_by_day as benchmark
         on listing_days.benchmark_symbol = benchmark.symbol
         and listing_days.date = benchmark.calendar_date
