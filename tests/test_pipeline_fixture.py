@@ -6,6 +6,7 @@ Expected values are worked out by hand from tests/fixtures/snapshot.
 import csv
 from datetime import date
 
+import dagster as dg
 import pytest
 
 from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, query, run_pipeline
@@ -37,6 +38,43 @@ def test_ads_and_ordinary_listing_give_the_same_usd_market_cap(fixture_warehouse
     assert hk["hkd"] == 624_000_000_000  # an HKD listing keeps its exact local figure
     assert ads["cny"] == pytest.approx(80_000_000_000 * 7.32)
     assert hk["cny"] == pytest.approx(624_000_000_000 / 7.80 * 7.32)
+
+
+def dual_listings_check(result):
+    evaluations = [e for e in result.get_asset_check_evaluations() if e.check_name == "dual_listings_agree"]
+    assert len(evaluations) == 1
+    return evaluations[0]
+
+
+def test_a_wrong_ads_ratio_is_a_warning_on_every_day_both_listings_trade(fixture_run, tmp_path):
+    good_warehouse, good_result = fixture_run
+    assert dual_listings_check(good_result).passed
+    # DRGN's ADS counted as one ordinary share instead of 8: its market cap is 8 times too large.
+    universe = tmp_path / "universe.yml"
+    wrong = FIXTURE_UNIVERSE.read_text().replace(
+        "{symbol: DRGN,    exchange: NYSE, currency: USD, shares_per_listing_unit: 8,",
+        "{symbol: DRGN,    exchange: NYSE, currency: USD, shares_per_listing_unit: 1,",
+    )
+    assert wrong != FIXTURE_UNIVERSE.read_text()
+    universe.write_text(wrong)
+    warehouse = tmp_path / "valuation.duckdb"
+    check = dual_listings_check(run_pipeline(warehouse, FIXTURE_SNAPSHOT, universe, as_of="2025-01-31"))
+    assert (check.passed, check.severity) == (False, dg.AssetCheckSeverity.WARN)
+    # second method: from the good run's USD caps, the HK listing over 8 times the ADS's, each day both traded
+    good = query(good_warehouse, "select hk.date, hk.market_cap_usd / (8 * ads.market_cap_usd) - 1 "
+                                 "from marts.fct_valuation_daily as hk join marts.fct_valuation_daily as ads using (date) "
+                                 "where hk.symbol = '9999.HK' and ads.symbol = 'DRGN' "
+                                 "and hk.price_basis in ('raw', 'from_dividends') and hk.market_cap_usd > 0 "
+                                 "and ads.price_basis in ('raw', 'from_dividends') and ads.market_cap_usd > 0 order by 1")  # fmt: skip
+    # 2025-01-08 to 01-10: both have a share count and a traded close; on 01-08 both are USD 80 bn (above)
+    assert [day for day, _ in good] == [date(2025, 1, 8), date(2025, 1, 9), date(2025, 1, 10)]
+    assert good[0][1] == pytest.approx(80e9 / (8 * 80e9) - 1)
+    assert check.metadata["dagster_dbt/failed_row_count"].value == len(good)  # one breach a day
+    bad = query(warehouse, "select hk.date, hk.market_cap_usd / ads.market_cap_usd - 1 "
+                           "from marts.fct_valuation_daily as hk join marts.fct_valuation_daily as ads using (date) "
+                           "where hk.symbol = '9999.HK' and ads.symbol = 'DRGN' and hk.market_cap_usd > 0 "
+                           "and ads.market_cap_usd > 0 order by 1")  # fmt: skip
+    assert bad == [(day, pytest.approx(expected, rel=1e-12)) for day, expected in good]
 
 
 def test_a_share_count_is_not_used_before_it_was_filed(fixture_warehouse):

@@ -7,7 +7,9 @@
 
 with
 
-valuation as (
+-- not materialized: read twice, the table's own scans are cheaper than a copy of all its columns
+-- (at 5,000 listings x 20 years 2.2 -> 1.0 s and half the memory)
+valuation as not materialized (
 
     select * from {{ ref('fct_valuation_daily') }}
 
