@@ -57,30 +57,42 @@ rebuild_from as (
 
 ),
 
+listing_keys as (
+
+    -- each listing to rebuild, numbered: the windows below sort and carry only this number, the
+    -- date and the prices, and the listing's names join back once its rows are computed (at 5,000
+    -- listings x 20 years, 27.8 -> 21.7 s against the windows carrying the symbols along)
+    select
+        listings.symbol,
+        listings.benchmark_symbol,
+        rebuild_from.rebuild_from,
+        row_number() over (order by listings.symbol) as listing_key
+    from listings
+    inner join rebuild_from on listings.symbol = rebuild_from.symbol
+
+),
+
 history as (
 
     -- the rows to rebuild, and the year before them that their look-backs read
     select
-        prices.symbol,
-        listings.benchmark_symbol,
+        listing_keys.listing_key,
         prices.date,
-        prices.performance_price,
-        rebuild_from.rebuild_from
+        prices.performance_price
     from prices
-    inner join listings on prices.symbol = listings.symbol
-    inner join rebuild_from on prices.symbol = rebuild_from.symbol
-    where prices.date >= rebuild_from.rebuild_from - {{ lookback_days }}
+    inner join listing_keys on prices.symbol = listing_keys.symbol
+    where prices.date >= listing_keys.rebuild_from - {{ lookback_days }}
 
 ),
 
 earlier_peaks as (
 
     -- the highest price before the history read above (none on a full build)
-    select prices.symbol, max(prices.performance_price) as earlier_peak_price
+    select listing_keys.listing_key, max(prices.performance_price) as earlier_peak_price
     from prices
-    inner join rebuild_from on prices.symbol = rebuild_from.symbol
-    where prices.date < rebuild_from.rebuild_from - {{ lookback_days }}
-    group by prices.symbol
+    inner join listing_keys on prices.symbol = listing_keys.symbol
+    where prices.date < listing_keys.rebuild_from - {{ lookback_days }}
+    group by listing_keys.listing_key
 
 ),
 
@@ -90,7 +102,7 @@ year_blocks as (
     -- day of the next year in the history and the highest price before the year (the years before
     -- it read here, and the history before those)
     select
-        years.symbol,
+        years.listing_key,
         years.year,
         lead(years.first_date) over by_year as next_year_first_date,
         greatest(
@@ -98,12 +110,12 @@ year_blocks as (
             earlier_peaks.earlier_peak_price
         ) as peak_before_year
     from (
-        select symbol, year(date) as year, min(date) as first_date, max(performance_price) as year_peak_price
+        select listing_key, year(date) as year, min(date) as first_date, max(performance_price) as year_peak_price
         from history
-        group by symbol, year(date)
+        group by listing_key, year(date)
     ) as years
-    left join earlier_peaks on years.symbol = earlier_peaks.symbol
-    window by_year as (partition by years.symbol order by years.year)
+    left join earlier_peaks on years.listing_key = earlier_peaks.listing_key
+    window by_year as (partition by years.listing_key order by years.year)
 
 ),
 
@@ -120,8 +132,8 @@ spans as (
             year_blocks.peak_before_year
         ) as peak_price
     from history
-    inner join year_blocks on history.symbol = year_blocks.symbol and year(history.date) = year_blocks.year
-    window by_year as (partition by history.symbol, year(history.date) order by history.date)
+    inner join year_blocks on history.listing_key = year_blocks.listing_key and year(history.date) = year_blocks.year
+    window by_year as (partition by history.listing_key, year(history.date) order by history.date)
 
 ),
 
@@ -129,12 +141,10 @@ history_days as (
 
     -- every calendar day of each listing's history: a trading day's price and peak hold until the next one
     select
-        spans.symbol,
-        spans.benchmark_symbol,
+        spans.listing_key,
         cast(days.day as date) as date,
         spans.performance_price,
         spans.peak_price,
-        spans.rebuild_from,
         spans.date = cast(days.day as date) as is_trading_day
     from spans
     cross join unnest(generate_series(spans.date, coalesce(spans.next_date - 1, spans.date), interval 1 day))
@@ -154,7 +164,7 @@ listing_days as (
         min(case when is_trading_day then performance_price end)
             over (by_day rows between 364 preceding and current row) as low_52w_price
     from history_days
-    window by_day as (partition by symbol order by date)
+    window by_day as (partition by listing_key order by date)
 
 ),
 
@@ -216,6 +226,8 @@ with_benchmark as (
 
     select
         listing_days.*,
+        listing_keys.symbol,
+        listing_keys.benchmark_symbol,
         benchmark.level_date as benchmark_date,
         benchmark.level as benchmark_price,
         benchmark.peak_level as benchmark_peak_price,
@@ -223,10 +235,11 @@ with_benchmark as (
         benchmark.start_level_{{ window }},
         {% endfor %}
     from listing_days
+    inner join listing_keys on listing_days.listing_key = listing_keys.listing_key
     left join benchmark_by_day as benchmark
-        on listing_days.benchmark_symbol = benchmark.symbol
+        on listing_keys.benchmark_symbol = benchmark.symbol
         and listing_days.date = benchmark.calendar_date
-    where listing_days.is_trading_day and listing_days.date >= listing_days.rebuild_from
+    where listing_days.is_trading_day and listing_days.date >= listing_keys.rebuild_from
 
 ),
 
