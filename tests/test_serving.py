@@ -10,6 +10,7 @@ import duckdb
 import sqlalchemy
 
 from dashboard.report import write_report
+from orchestration.warehouse import publish
 from orchestration.warehouse.publish import publish_serving_copy
 from tests.conftest import FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, REPO_ROOT, run_pipeline
 
@@ -18,7 +19,11 @@ NEXT_DAY = """2025-01-13,ACME,USD,104,106,103,105,105,1000,,,raw,fixture
 """
 
 
-def test_a_reader_holding_the_serving_copy_never_blocks_a_rebuild(tmp_path):
+def test_a_reader_holding_the_serving_copy_never_blocks_a_rebuild(tmp_path, monkeypatch):
+    # The fixture is small: a day's rebuild (the last days of every listing, the plain marts) is
+    # most of its rows, which publishes a new file. Let the copy take them all, so that the second
+    # publish patches a copy of the file the reader holds, as a daily publish does at scale.
+    monkeypatch.setattr(publish, "MAX_PATCHED_SINCE_FULL", 1.0)
     warehouse = tmp_path / "valuation.duckdb"
     serving = tmp_path / "serving.duckdb"
     run_pipeline(warehouse, FIXTURE_SNAPSHOT, FIXTURE_UNIVERSE, as_of="2025-01-31")

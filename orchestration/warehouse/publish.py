@@ -11,8 +11,11 @@ unique key, it does not write every table again: it copies the current serving f
 copy, sequential and far cheaper than DuckDB writing the tables) and patches the copy with the rows
 built since that file was published, then swaps it in the same way. Whatever cannot be patched
 (a table rebuilt whole, one whose columns changed, rows that left a mart without a rebuild) is
-written whole; the copy accumulates replaced rows' space, so after enough patching the next
-publish writes everything again.
+written whole in the copy. Every row written in a copy leaves the space of the row it replaced
+behind (a copy never shrinks), so once the rows written in copies since the last full publish
+pass half of all rows, the publish writes a new file instead. That is decided before copying
+when the published file already tells it (after a full refresh, a copy patched with every table
+rewritten was twice the size of a fresh file, and every later copy paid for it).
 
 The new file is `.serving.duckdb.<pid>.tmp` (and DuckDB's `.wal` beside it while it is written):
 the pid keeps concurrent publishers apart. A publish that fails removes its own; one killed
@@ -34,8 +37,8 @@ import duckdb
 PUBLICATION = "publication"  # main.publication of the serving file: one row, about the publish
 # More than this share of a table's rows rebuilt (a full refresh): the table is written whole.
 MAX_PATCHED_SHARE = 0.25
-# Once the rows patched since the last full publish pass this share of all rows, the next publish
-# is a full one: a patched file keeps part of the space of the rows it replaced.
+# Once the rows written in copies since the last full publish would pass this share of all rows,
+# the publish is a full one: a patched file keeps the space of the rows it replaced.
 MAX_PATCHED_SINCE_FULL = 0.5
 
 
@@ -149,75 +152,100 @@ def _publish_full(conn: duckdb.DuckDBPyConnection, temporary: Path, schema: str)
     return {"published_at": published_at, "mode": "full", "rows": rows, "rows_written": sum(rows.values())}
 
 
+def _patch_plan(
+    conn: duckdb.DuckDBPyConnection, schema: str, keys: Mapping[str, Sequence[str]], published: str
+) -> tuple[dict[str, tuple[int, int | None]], int] | None:
+    """What patching the file attached as `published` would write: per table of the pipeline's
+    `schema`, its rows and the rows built since that file (None: the table is written whole), and
+    the rows written in copies since that file's last full publish. None when it is not a serving
+    copy this publisher wrote (an older version's, or something else)."""
+    wanted, present = _tables(conn, _current_database(conn), schema), _tables(conn, published, schema)
+    if "rows_patched_since_full" not in dict(_tables(conn, published, "main").get(PUBLICATION, [])):
+        return None
+    since_full = conn.execute(f"select rows_patched_since_full from {published}.main.{PUBLICATION}").fetchone()[0]
+    plan = {}
+    for table in sorted(wanted):
+        rows, changed = conn.execute(f'select count(*) from {schema}."{table}"').fetchone()[0], None
+        if table in keys and present.get(table) == wanted[table]:
+            changed = conn.execute(
+                f'select count(*) from {schema}."{table}" '
+                f'where built_at not in (select distinct built_at from {published}.{schema}."{table}")'
+            ).fetchone()[0]
+        plan[table] = (rows, changed if changed is not None and changed <= MAX_PATCHED_SHARE * rows else None)
+    return plan, since_full
+
+
 def _publish_patched(
     conn: duckdb.DuckDBPyConnection, temporary: Path, schema: str, keys: Mapping[str, Sequence[str]], serving_path: Path
 ) -> dict | None:
     """The current serving file copied to `temporary` and brought up to date there; None when it
-    should be written whole instead (no usable serving file, or too much patched since the last
-    full publish)."""
+    should be written whole instead (no usable serving file, or too much written in copies since
+    the last full publish)."""
+    try:
+        conn.execute("attach ? as serving_published (read_only)", [str(serving_path)])
+    except (duckdb.IOException, duckdb.BinderException):
+        return None  # gone, or not a DuckDB file (damaged, or something else at that path): written whole
+    try:
+        planned = _patch_plan(conn, schema, keys, "serving_published")
+    finally:
+        conn.execute("detach serving_published")
+    if planned is None:
+        return None
+    plan, since_full = planned
+    total = sum(rows for rows, _ in plan.values())
+    if since_full + sum(rows if changed is None else changed for rows, changed in plan.values()) > MAX_PATCHED_SINCE_FULL * total:
+        return None
     try:
         shutil.copyfile(serving_path, temporary)  # the file swapped in last, whole: it is never written in place
     except FileNotFoundError:
         return None
+    conn.execute("attach ? as serving_copy", [str(temporary)])
     try:
-        conn.execute("attach ? as serving_copy", [str(temporary)])
-    except duckdb.IOException:
-        return None  # not a DuckDB file (damaged, or something else at that path): written whole, as before
-    try:
-        wanted, present = _tables(conn, _current_database(conn), schema), _tables(conn, "serving_copy", schema)
-        publication = _tables(conn, "serving_copy", "main").get(PUBLICATION, [])
-        if "rows_patched_since_full" not in dict(publication):
-            return None  # published by an older version, or not a serving copy
-        patched_since_full = conn.execute(f"select rows_patched_since_full from serving_copy.main.{PUBLICATION}").fetchone()[0]
-        rows, written = {}, 0
-        for table in sorted(present.keys() - wanted.keys()):
+        for table in sorted(_tables(conn, "serving_copy", schema).keys() - plan.keys()):
             conn.execute(f'drop table serving_copy.{schema}."{table}"')
-        for table in sorted(wanted):
-            if table in keys and present.get(table) == wanted[table]:
-                rows[table], patched = _patch_table(conn, schema, table, keys[table])
+        rows, written = {}, 0
+        for table, (table_rows, changed) in plan.items():
+            if changed is not None and _patch_table(conn, schema, table, keys[table], table_rows, changed):
+                rows[table] = table_rows
+                written += changed
             else:
-                rows[table], patched = _write_whole(conn, schema, table), None
-            if patched is None:
+                rows[table] = _write_whole(conn, schema, table)
                 written += rows[table]
-            else:
-                written += patched
-                patched_since_full += patched
-        if patched_since_full > MAX_PATCHED_SINCE_FULL * sum(rows.values()):
-            return None
-        published_at = _write_publication(conn, "patched", len(wanted), patched_since_full)
+        since_full += written
+        if since_full > MAX_PATCHED_SINCE_FULL * total:
+            return None  # rows left a mart without a rebuild: more was written whole than planned
+        published_at = _write_publication(conn, "patched", len(plan), since_full)
     finally:
         conn.execute("detach serving_copy")
     return {"published_at": published_at, "mode": "patched", "rows": rows, "rows_written": written}
 
 
-def _patch_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str, key: Sequence[str]) -> tuple[int, int | None]:
-    """Bring the serving copy's `table` up to the pipeline's by the rows built since it was published.
+def _patch_table(
+    conn: duckdb.DuckDBPyConnection, schema: str, table: str, key: Sequence[str], rows: int, changed: int
+) -> bool:
+    """Bring the serving copy's `table` (`rows` rows in the pipeline's) up to the pipeline's by the
+    `changed` rows built since it was published; False when it must be written whole instead.
 
     dbt's delete+insert replaces whole keys and stamps every row it writes with its build's
     `built_at`; the copy holds the builds published so far. So the pipeline's rows of any other
     `built_at` are the new and rebuilt ones: the copy's rows of their keys go, they come in.
     Rows can also leave a mart without a rebuild (a listing taken out of the universe), which
-    the row count shows; then, or when most of the table was rebuilt, it is written whole.
-    Returns (rows, rows patched), rows patched None when written whole.
+    the row count shows.
     """
     source, target = f'{schema}."{table}"', f'serving_copy.{schema}."{table}"'
-    built_since = f"from {source} where built_at not in (select distinct built_at from {target})"
-    changed = conn.execute(f"select count(*) {built_since}").fetchone()[0]
-    total = conn.execute(f"select count(*) from {source}").fetchone()[0]
-    if changed > MAX_PATCHED_SHARE * total:
-        return _write_whole(conn, schema, table), None
-    conn.execute(f"create or replace temp table publish_changed as select * {built_since}")
-    try:
-        if changed:
+    if changed:
+        conn.execute(
+            f"create or replace temp table publish_changed as select * from {source} "
+            f"where built_at not in (select distinct built_at from {target})"
+        )
+        try:
             matches = " and ".join(f'old."{column}" = new."{column}"' for column in key)
             columns = ", ".join(f'"{column}"' for column in key)
             conn.execute(f"delete from {target} as old using (select {columns} from publish_changed) as new where {matches}")
             conn.execute(f"insert into {target} select * from publish_changed")
-        if conn.execute(f"select count(*) from {target}").fetchone()[0] != total:
-            return _write_whole(conn, schema, table), None
-        return total, changed
-    finally:
-        conn.execute("drop table if exists publish_changed")
+        finally:
+            conn.execute("drop table if exists publish_changed")
+    return conn.execute(f"select count(*) from {target}").fetchone()[0] == rows
 
 
 def _swap_in(temporary: Path, serving_path: Path) -> None:

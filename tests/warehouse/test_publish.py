@@ -1,6 +1,7 @@
 """Publishing the serving copy: a crash at any point leaves at most temporary files, which the
 next publish removes; a concurrent publisher's are left alone."""
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -140,43 +141,55 @@ def test_after_an_incremental_build_only_the_rebuilt_rows_are_written(tmp_path, 
     reader.close()
     with duckdb.connect(str(serving), read_only=True) as fresh:
         assert fresh.execute("select close from marts.daily where symbol = 'A' and date = '2025-01-11'").fetchone() == (99.5,)
-        assert fresh.execute("select publish_mode, rows_patched_since_full from publication").fetchone() == ("patched", 6)
+        # every row written in the copy: the 6 patched, and the plain table's 3 written whole
+        assert fresh.execute("select publish_mode, rows_patched_since_full from publication").fetchone() == ("patched", 6 + 3)
 
 
 def test_rows_that_leave_a_mart_without_a_rebuild_leave_the_serving_copy(tmp_path, built):
     serving = tmp_path / "serving.duckdb"
-    publish_serving_copy(built, serving, incremental_keys=KEYS)
+    # a larger mart the build leaves alone, so that writing `daily` whole stays a patch of the file
+    built.execute("create table marts.history as select i, timestamp '2025-01-10 22:00' as built_at from range(1000) r(i)")
+    keys = {**KEYS, "history": ["i"]}
+    publish_serving_copy(built, serving, incremental_keys=keys)
     rebuild(built, "2025-01-10", "2025-01-11 22:00")
     built.execute("delete from marts.daily where symbol = 'C'")  # a listing taken out of the universe
     built.execute("delete from marts.listings where symbol = 'C'")
 
-    published = publish_serving_copy(built, serving, incremental_keys=KEYS)
+    published = publish_serving_copy(built, serving, incremental_keys=keys)
 
-    assert published["mode"] == "patched" and published["rows"] == {"daily": 20, "listings": 2}
+    assert published["mode"] == "patched" and published["rows"] == {"daily": 20, "history": 1000, "listings": 2}
     assert published["rows_written"] == 20 + 2  # the count told: written whole
     assert differences(built, serving) == 0
 
 
-def test_a_full_refresh_a_changed_column_and_much_patching_write_the_table_or_file_whole(tmp_path, built):
+def test_a_full_refresh_a_changed_column_and_much_patching_write_the_table_or_file_whole(tmp_path, built, monkeypatch):
     serving = tmp_path / "serving.duckdb"
     publish_serving_copy(built, serving, incremental_keys=KEYS)
+    copies = []
+    copy = shutil.copyfile
+    monkeypatch.setattr(publish.shutil, "copyfile", lambda *paths: copies.append(paths) or copy(*paths))
 
-    rebuild(built, "2025-01-01", "2025-01-11 22:00")  # every row: a full refresh
-    assert publish_serving_copy(built, serving, incremental_keys=KEYS)["rows_written"] == 33
+    # every row rebuilt (a full refresh), then a changed column: a new file, not a copy with every
+    # table written again in it (twice the size, and every later copy would pay for it)
+    rebuild(built, "2025-01-01", "2025-01-11 22:00")
+    assert publish_serving_copy(built, serving, incremental_keys=KEYS) | {"published_at": None} == {
+        "published_at": None, "mode": "full", "rows": {"daily": 30, "listings": 3}, "rows_written": 33}
+    assert copies == []  # told by the published file, before copying it
     assert differences(built, serving) == 0
 
     built.execute("alter table marts.daily add column volume bigint default 7")
-    assert publish_serving_copy(built, serving, incremental_keys=KEYS)["rows_written"] == 33
+    assert publish_serving_copy(built, serving, incremental_keys=KEYS)["mode"] == "full"
     assert differences(built, serving) == 0
 
-    # 6 rows of 33 patched per build: the third build takes it past half of all rows (16.5) since the full publish
+    # each build: 6 rows of 33 patched and the plain table's 3 written whole, 9 rows in the copy;
+    # the second would take it past half of all rows (16.5) since the full publish
     modes = []
     for day in ("12", "13", "14"):
         rebuild(built, "2025-01-09", f"2025-01-{day} 22:00", keys="symbol in ('A', 'B', 'C')")
         published = publish_serving_copy(built, serving, incremental_keys=KEYS)
         modes.append((published["mode"], published["rows_written"]))
         assert differences(built, serving) == 0
-    assert modes == [("patched", 6 + 3), ("patched", 6 + 3), ("full", 33)]
+    assert modes == [("patched", 6 + 3), ("full", 33), ("patched", 6 + 3)]
 
     # without the keys, every publish is a full one
     rebuild(built, "2025-01-10", "2025-01-15 22:00")
