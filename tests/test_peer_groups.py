@@ -15,11 +15,16 @@ P/E = close / TTM EPS; P/S = cap / revenue; EV/EBITDA = (cap + debt - cash) / EB
 a denominator that is not positive is null (FOXT's P/E and EV/EBITDA).
 """
 
+import os
+import shutil
+import subprocess
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from orchestration.settings import DBT_PROJECT_DIR
 from tests.conftest import FIXTURES, query, run_pipeline
 
 PEERS = FIXTURES / "peers"
@@ -130,3 +135,24 @@ def test_line_items_mapped_to_no_metric_are_a_warning_naming_them(peers_run):
 
 def test_with_every_line_item_mapped_the_warning_passes(fixture_run):
     assert unmapped_check(fixture_run[1]).passed
+
+
+def test_an_as_of_date_set_by_var_gives_the_same_one_row_per_listing_and_group(peers_run, tmp_path):
+    """var peer_as_of_date: the comparison at a date of the user's choosing, here the latest one,
+    so the mart must come out exactly as without the var (the var once gave every row as many
+    times as the fact table has rows)."""
+    from orchestration.defs.dbt import DBT_EXECUTABLE
+
+    columns = "peer_group, symbol, as_of_date, valuation_date, pe_ttm, peer_median_pe_ttm, rank_in_group"
+    without_var = query(peers_run[0], f"select {columns} from marts.mart_peer_valuation order by all")
+    assert len(without_var) > 6 and without_var[0][2] == date(2025, 1, 7)
+    warehouse = tmp_path / "valuation.duckdb"
+    shutil.copyfile(peers_run[0], warehouse)
+    env = {**os.environ, "VALUATION_WAREHOUSE": str(warehouse), "DBT_TARGET_PATH": str(tmp_path / "target"),
+           "DBT_LOG_PATH": str(tmp_path / "logs")}  # fmt: skip
+    subprocess.run(
+        [DBT_EXECUTABLE, "run", "--select", "mart_peer_valuation", "--vars", "{peer_as_of_date: '2025-01-07'}",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        env=env, cwd=DBT_PROJECT_DIR, check=True, capture_output=True,
+    )  # fmt: skip
+    assert query(warehouse, f"select {columns} from marts.mart_peer_valuation order by all") == without_var

@@ -1,6 +1,7 @@
 {#
-    Peer comparisons, written once for mart_peer_valuation (one as-of date) and
-    mart_peer_valuation_daily (every day).
+    Peer comparisons: the peer median both peer marts use, and mart_peer_valuation's members and
+    one-listing rule (mart_peer_valuation_daily chooses each company's listing per day itself,
+    before the peer groups multiply its rows).
 #}
 
 {# Every listing of every company in a peer group. #}

@@ -152,27 +152,38 @@ def _publish_full(conn: duckdb.DuckDBPyConnection, temporary: Path, schema: str)
     return {"published_at": published_at, "mode": "full", "rows": rows, "rows_written": sum(rows.values())}
 
 
+def _built_since(schema: str, table: str, published: str) -> str:
+    """The pipeline's rows of `table` built since the file attached as `published` was published:
+    dbt's delete+insert stamps every row it writes with its build's `built_at`, and that file
+    holds the builds published so far, so the rows of any other `built_at` are new or rebuilt."""
+    return (
+        f'from {schema}."{table}" '
+        f'where built_at not in (select distinct built_at from {published}.{schema}."{table}")'
+    )
+
+
+def _publication(conn: duckdb.DuckDBPyConnection, published: str) -> tuple[datetime, int] | None:
+    """When the file attached as `published` was published and the rows written in copies since
+    its last full publish; None when it is not a serving copy this publisher wrote."""
+    if "rows_patched_since_full" not in dict(_tables(conn, published, "main").get(PUBLICATION, [])):
+        return None  # an older version's, or something else
+    row = conn.execute(f"select published_at, rows_patched_since_full from {published}.main.{PUBLICATION}").fetchone()
+    return None if row is None or None in row else row
+
+
 def _patch_plan(
     conn: duckdb.DuckDBPyConnection, schema: str, keys: Mapping[str, Sequence[str]], published: str
-) -> tuple[dict[str, tuple[int, int | None]], int] | None:
+) -> dict[str, tuple[int, int | None]]:
     """What patching the file attached as `published` would write: per table of the pipeline's
-    `schema`, its rows and the rows built since that file (None: the table is written whole), and
-    the rows written in copies since that file's last full publish. None when it is not a serving
-    copy this publisher wrote (an older version's, or something else)."""
+    `schema`, its rows and the rows built since that file (None: the table is written whole)."""
     wanted, present = _tables(conn, _current_database(conn), schema), _tables(conn, published, schema)
-    if "rows_patched_since_full" not in dict(_tables(conn, published, "main").get(PUBLICATION, [])):
-        return None
-    since_full = conn.execute(f"select rows_patched_since_full from {published}.main.{PUBLICATION}").fetchone()[0]
     plan = {}
     for table in sorted(wanted):
         rows, changed = conn.execute(f'select count(*) from {schema}."{table}"').fetchone()[0], None
         if table in keys and present.get(table) == wanted[table]:
-            changed = conn.execute(
-                f'select count(*) from {schema}."{table}" '
-                f'where built_at not in (select distinct built_at from {published}.{schema}."{table}")'
-            ).fetchone()[0]
+            changed = conn.execute(f"select count(*) {_built_since(schema, table, published)}").fetchone()[0]
         plan[table] = (rows, changed if changed is not None and changed <= MAX_PATCHED_SHARE * rows else None)
-    return plan, since_full
+    return plan
 
 
 def _publish_patched(
@@ -183,15 +194,16 @@ def _publish_patched(
     the last full publish)."""
     try:
         conn.execute("attach ? as serving_published (read_only)", [str(serving_path)])
-    except (duckdb.IOException, duckdb.BinderException):
+    except duckdb.IOException:
         return None  # gone, or not a DuckDB file (damaged, or something else at that path): written whole
     try:
-        planned = _patch_plan(conn, schema, keys, "serving_published")
+        publication = _publication(conn, "serving_published")
+        plan = {} if publication is None else _patch_plan(conn, schema, keys, "serving_published")
     finally:
         conn.execute("detach serving_published")
-    if planned is None:
+    if publication is None:
         return None
-    plan, since_full = planned
+    since_full = publication[1]
     total = sum(rows for rows, _ in plan.values())
     if since_full + sum(rows if changed is None else changed for rows, changed in plan.values()) > MAX_PATCHED_SINCE_FULL * total:
         return None
@@ -201,11 +213,13 @@ def _publish_patched(
         return None
     conn.execute("attach ? as serving_copy", [str(temporary)])
     try:
+        if _publication(conn, "serving_copy") != publication:
+            return None  # another publisher swapped a newer file in since the plan: it no longer holds
         for table in sorted(_tables(conn, "serving_copy", schema).keys() - plan.keys()):
             conn.execute(f'drop table serving_copy.{schema}."{table}"')
         rows, written = {}, 0
         for table, (table_rows, changed) in plan.items():
-            if changed is not None and _patch_table(conn, schema, table, keys[table], table_rows, changed):
+            if changed is not None and _patch_table(conn, schema, table, keys[table], table_rows):
                 rows[table] = table_rows
                 written += changed
             else:
@@ -220,31 +234,22 @@ def _publish_patched(
     return {"published_at": published_at, "mode": "patched", "rows": rows, "rows_written": written}
 
 
-def _patch_table(
-    conn: duckdb.DuckDBPyConnection, schema: str, table: str, key: Sequence[str], rows: int, changed: int
-) -> bool:
+def _patch_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str, key: Sequence[str], rows: int) -> bool:
     """Bring the serving copy's `table` (`rows` rows in the pipeline's) up to the pipeline's by the
-    `changed` rows built since it was published; False when it must be written whole instead.
-
-    dbt's delete+insert replaces whole keys and stamps every row it writes with its build's
-    `built_at`; the copy holds the builds published so far. So the pipeline's rows of any other
-    `built_at` are the new and rebuilt ones: the copy's rows of their keys go, they come in.
-    Rows can also leave a mart without a rebuild (a listing taken out of the universe), which
-    the row count shows.
+    rows built since it was published: the copy's rows of their keys go, they come in (dbt's
+    delete+insert replaces whole keys). False when it must be written whole instead: rows can
+    also leave a mart without a rebuild (a listing taken out of the universe), which the row
+    count shows.
     """
-    source, target = f'{schema}."{table}"', f'serving_copy.{schema}."{table}"'
-    if changed:
-        conn.execute(
-            f"create or replace temp table publish_changed as select * from {source} "
-            f"where built_at not in (select distinct built_at from {target})"
-        )
-        try:
-            matches = " and ".join(f'old."{column}" = new."{column}"' for column in key)
-            columns = ", ".join(f'"{column}"' for column in key)
-            conn.execute(f"delete from {target} as old using (select {columns} from publish_changed) as new where {matches}")
-            conn.execute(f"insert into {target} select * from publish_changed")
-        finally:
-            conn.execute("drop table if exists publish_changed")
+    target = f'serving_copy.{schema}."{table}"'
+    conn.execute(f"create or replace temp table publish_changed as select * {_built_since(schema, table, 'serving_copy')}")
+    try:
+        matches = " and ".join(f'old."{column}" = new."{column}"' for column in key)
+        columns = ", ".join(f'"{column}"' for column in key)
+        conn.execute(f"delete from {target} as old using (select {columns} from publish_changed) as new where {matches}")
+        conn.execute(f"insert into {target} select * from publish_changed")
+    finally:
+        conn.execute("drop table if exists publish_changed")
     return conn.execute(f"select count(*) from {target}").fetchone()[0] == rows
 
 

@@ -186,10 +186,11 @@ def test_a_full_refresh_a_changed_column_and_much_patching_write_the_table_or_fi
     modes = []
     for day in ("12", "13", "14"):
         rebuild(built, "2025-01-09", f"2025-01-{day} 22:00", keys="symbol in ('A', 'B', 'C')")
+        copies.clear()
         published = publish_serving_copy(built, serving, incremental_keys=KEYS)
-        modes.append((published["mode"], published["rows_written"]))
+        modes.append((published["mode"], published["rows_written"], len(copies)))
         assert differences(built, serving) == 0
-    assert modes == [("patched", 6 + 3), ("full", 33), ("patched", 6 + 3)]
+    assert modes == [("patched", 6 + 3, 1), ("full", 33, 0), ("patched", 6 + 3, 1)]
 
     # without the keys, every publish is a full one
     rebuild(built, "2025-01-10", "2025-01-15 22:00")
@@ -217,5 +218,37 @@ def test_a_damaged_serving_file_is_replaced_whole_not_patched(tmp_path, built):
     published = publish_serving_copy(built, serving, incremental_keys=KEYS)
 
     assert published["mode"] == "full" and published["rows_written"] == 33
+    assert differences(built, serving) == 0
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".serving")] == []
+
+
+def test_a_serving_file_of_an_older_version_is_replaced_whole(tmp_path, built):
+    serving = tmp_path / "serving.duckdb"
+    publish_serving_copy(built, serving, incremental_keys=KEYS)
+    with duckdb.connect(str(serving)) as older:  # as the version before the patch accounting wrote it
+        older.execute("alter table publication drop column rows_patched_since_full")
+    rebuild(built, "2025-01-10", "2025-01-11 22:00")
+
+    published = publish_serving_copy(built, serving, incremental_keys=KEYS)
+
+    assert (published["mode"], published["rows_written"]) == ("full", 33)
+    assert differences(built, serving) == 0
+
+
+def test_a_file_swapped_in_by_another_publisher_after_the_plan_is_not_patched(tmp_path, built, monkeypatch):
+    serving = tmp_path / "serving.duckdb"
+    publish_serving_copy(built, serving, incremental_keys=KEYS)
+    rebuild(built, "2025-01-10", "2025-01-11 22:00")
+    copy = shutil.copyfile
+
+    def copy_of_a_newer_publication(source, target):
+        copy(source, target)
+        with duckdb.connect(str(target)) as newer:  # what the plan was made from is gone
+            newer.execute("update publication set published_at = published_at + interval 1 second")
+
+    monkeypatch.setattr(publish.shutil, "copyfile", copy_of_a_newer_publication)
+    published = publish_serving_copy(built, serving, incremental_keys=KEYS)
+
+    assert (published["mode"], published["rows_written"]) == ("full", 33)
     assert differences(built, serving) == 0
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".serving")] == []
