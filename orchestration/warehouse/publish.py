@@ -17,8 +17,14 @@ pass half of all rows, the publish writes a new file instead. That is decided be
 when the published file already tells it (after a full refresh, a copy patched with every table
 rewritten was twice the size of a fresh file, and every later copy paid for it).
 
+A copy still costs a read and a write of the whole file (10-14 s for 5.5 GiB). So the swap keeps
+the file it replaces as `.serving.duckdb.spare`, a name no reader opens, and the next publish
+patches that file in place of a copy, by the rows of the builds since it was published (two
+publications' worth), when nothing can still be reading it: a reader connected before the swap
+holds DuckDB's lock on it (another process), or a descriptor of it (this one). Then the copy.
+
 The new file is `.serving.duckdb.<pid>.tmp` (and DuckDB's `.wal` beside it while it is written):
-the pid keeps concurrent publishers apart. A publish that fails removes its own; one killed
+the pid keeps concurrent publishers apart. A claimed spare is renamed to that name first. A publish that fails removes its own; one killed
 outright leaves them behind, and the next publish removes every one whose process has ended.
 """
 
@@ -189,23 +195,82 @@ def _patch_plan(
 def _publish_patched(
     conn: duckdb.DuckDBPyConnection, temporary: Path, schema: str, keys: Mapping[str, Sequence[str]], serving_path: Path
 ) -> dict | None:
-    """The current serving file copied to `temporary` and brought up to date there; None when it
-    should be written whole instead (no usable serving file, or too much written in copies since
-    the last full publish)."""
+    """The spare, else a copy of the current serving file, at `temporary`, brought up to date there;
+    None when it should be written whole instead (no usable serving file, or too much written in
+    copies since the last full publish)."""
+    if _claim_spare(serving_path, temporary):
+        published = _patch_spare(conn, temporary, schema, keys)
+        if published is not None:
+            return published
+        _unlink_with_wal(temporary)
+    return _patch_copy(conn, temporary, schema, keys, serving_path)
+
+
+def _spare_path(serving_path: Path) -> Path:
+    return serving_path.with_name(f".{serving_path.name}.spare")
+
+
+def _claim_spare(serving_path: Path, temporary: Path) -> bool:
+    """The file the last swap replaced, renamed to `temporary`, when it is no one's but ours: no
+    other name for it (a publish stopped between keeping it and the swap leaves the serving file
+    under both names) and no descriptor of it open in this process (DuckDB's file lock, which the
+    attach takes next, only tells other processes' readers)."""
+    try:
+        os.rename(_spare_path(serving_path), temporary)
+    except FileNotFoundError:
+        return False
+    if os.stat(temporary).st_nlink != 1 or _open_in_this_process(temporary):
+        _unlink_with_wal(temporary)  # the readers keep their file; the serving file keeps its name
+        return False
+    return True
+
+
+def _open_in_this_process(path: Path) -> bool:
+    file = os.stat(path)
+    try:
+        descriptors = os.listdir("/proc/self/fd")
+    except OSError:
+        return True  # cannot tell (no /proc): treated as held
+    for descriptor in descriptors:
+        try:
+            opened = os.stat(f"/proc/self/fd/{descriptor}")
+        except OSError:
+            continue
+        if (opened.st_dev, opened.st_ino) == (file.st_dev, file.st_ino):
+            return True
+    return False
+
+
+def _patch_spare(conn: duckdb.DuckDBPyConnection, temporary: Path, schema: str, keys: Mapping[str, Sequence[str]]) -> dict | None:
+    """The claimed spare at `temporary` patched where it is; None when it cannot be."""
+    try:
+        conn.execute("attach ? as serving_copy", [str(temporary)])
+    except duckdb.IOException:
+        return None  # a reader in another process connected before the swap still holds it
+    try:
+        publication = _publication(conn, "serving_copy")
+        plan = None if publication is None else _patch_plan(conn, schema, keys, "serving_copy")
+        if plan is None or _over_budget(publication, plan):
+            return None
+        return _patch(conn, schema, keys, publication, plan)
+    finally:
+        conn.execute("detach serving_copy")
+
+
+def _patch_copy(
+    conn: duckdb.DuckDBPyConnection, temporary: Path, schema: str, keys: Mapping[str, Sequence[str]], serving_path: Path
+) -> dict | None:
+    """The current serving file copied to `temporary` and patched there; None when it cannot be."""
     try:
         conn.execute("attach ? as serving_published (read_only)", [str(serving_path)])
     except duckdb.IOException:
         return None  # gone, or not a DuckDB file (damaged, or something else at that path): written whole
     try:
         publication = _publication(conn, "serving_published")
-        plan = {} if publication is None else _patch_plan(conn, schema, keys, "serving_published")
+        plan = None if publication is None else _patch_plan(conn, schema, keys, "serving_published")
     finally:
         conn.execute("detach serving_published")
-    if publication is None:
-        return None
-    since_full = publication[1]
-    total = sum(rows for rows, _ in plan.values())
-    if since_full + sum(rows if changed is None else changed for rows, changed in plan.values()) > MAX_PATCHED_SINCE_FULL * total:
+    if plan is None or _over_budget(publication, plan):
         return None
     try:
         shutil.copyfile(serving_path, temporary)  # the file swapped in last, whole: it is never written in place
@@ -215,22 +280,41 @@ def _publish_patched(
     try:
         if _publication(conn, "serving_copy") != publication:
             return None  # another publisher swapped a newer file in since the plan: it no longer holds
-        for table in sorted(_tables(conn, "serving_copy", schema).keys() - plan.keys()):
-            conn.execute(f'drop table serving_copy.{schema}."{table}"')
-        rows, written = {}, 0
-        for table, (table_rows, changed) in plan.items():
-            if changed is not None and _patch_table(conn, schema, table, keys[table], table_rows):
-                rows[table] = table_rows
-                written += changed
-            else:
-                rows[table] = _write_whole(conn, schema, table)
-                written += rows[table]
-        since_full += written
-        if since_full > MAX_PATCHED_SINCE_FULL * total:
-            return None  # rows left a mart without a rebuild: more was written whole than planned
-        published_at = _write_publication(conn, "patched", len(plan), since_full)
+        return _patch(conn, schema, keys, publication, plan)
     finally:
         conn.execute("detach serving_copy")
+
+
+def _over_budget(publication: tuple[datetime, int], plan: dict[str, tuple[int, int | None]]) -> bool:
+    """Whether the rows the plan writes take those written in copies since the last full publish
+    past MAX_PATCHED_SINCE_FULL of all rows."""
+    total = sum(rows for rows, _ in plan.values())
+    planned = sum(rows if changed is None else changed for rows, changed in plan.values())
+    return publication[1] + planned > MAX_PATCHED_SINCE_FULL * total
+
+
+def _patch(
+    conn: duckdb.DuckDBPyConnection,
+    schema: str,
+    keys: Mapping[str, Sequence[str]],
+    publication: tuple[datetime, int],
+    plan: dict[str, tuple[int, int | None]],
+) -> dict | None:
+    """The file attached as serving_copy brought up to the pipeline's `schema` by `plan`."""
+    for table in sorted(_tables(conn, "serving_copy", schema).keys() - plan.keys()):
+        conn.execute(f'drop table serving_copy.{schema}."{table}"')
+    rows, written = {}, 0
+    for table, (table_rows, changed) in plan.items():
+        if changed is not None and _patch_table(conn, schema, table, keys[table], table_rows):
+            rows[table] = table_rows
+            written += changed
+        else:
+            rows[table] = _write_whole(conn, schema, table)
+            written += rows[table]
+    since_full = publication[1] + written
+    if since_full > MAX_PATCHED_SINCE_FULL * sum(rows.values()):
+        return None  # rows left a mart without a rebuild: more was written whole than planned
+    published_at = _write_publication(conn, "patched", len(plan), since_full)
     return {"published_at": published_at, "mode": "patched", "rows": rows, "rows_written": written}
 
 
@@ -254,9 +338,21 @@ def _patch_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str, key: 
 
 
 def _swap_in(temporary: Path, serving_path: Path) -> None:
+    """`temporary` renamed over the serving file, which stays as the spare (the older spare goes;
+    readers holding it keep reading it)."""
     with open(temporary, "rb") as handle:
         os.fsync(handle.fileno())
-    os.replace(temporary, serving_path)
+    spare = _spare_path(serving_path)
+    spare.unlink(missing_ok=True)
+    try:
+        os.link(serving_path, spare)
+    except (FileNotFoundError, FileExistsError):  # no serving file yet; another publisher kept one
+        pass
+    try:
+        os.replace(temporary, serving_path)
+    except BaseException:
+        spare.unlink(missing_ok=True)  # a second name of the file still serving
+        raise
     directory = os.open(serving_path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)  # the rename itself survives a crash

@@ -72,7 +72,7 @@ def test_a_publish_that_fails_removes_its_own_temporary_and_keeps_the_old_copy(t
     with pytest.raises(OSError, match="No space left"):
         publish_serving_copy(conn, serving)
 
-    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".serving")] == []
+    assert temporaries(tmp_path) == []
     with duckdb.connect(str(serving), read_only=True) as old:
         assert old.execute("select count(*) from marts.prices").fetchone() == (3,)
 
@@ -80,6 +80,11 @@ def test_a_publish_that_fails_removes_its_own_temporary_and_keeps_the_old_copy(t
 # ---------------------------------------------------------------- patching the last serving copy
 
 KEYS = {"daily": ["symbol", "date"]}
+
+
+def temporaries(folder) -> list[str]:
+    """A publisher's temporary files left in `folder` (the spare is not one: it is kept on purpose)."""
+    return sorted(path.name for path in folder.iterdir() if path.name.startswith(".serving") and ".tmp" in path.name)
 
 
 @pytest.fixture
@@ -181,8 +186,11 @@ def test_a_full_refresh_a_changed_column_and_much_patching_write_the_table_or_fi
     assert publish_serving_copy(built, serving, incremental_keys=KEYS)["mode"] == "full"
     assert differences(built, serving) == 0
 
-    # each build: 6 rows of 33 patched and the plain table's 3 written whole, 9 rows in the copy;
-    # the second would take it past half of all rows (16.5) since the full publish
+    # each build: 6 rows of 33 patched and the plain table's 3 written whole, 9 rows in the file.
+    # The publishes alternate between the file served and the spare, each counting the rows written
+    # in it since its own full publish: the 12th patches a copy (the spare has no `volume`), the
+    # 13th the spare in place (the file of the full publish, 0 + 9), and the 14th would take
+    # either file past half of all rows (9 + 9 > 16.5): a full publish.
     modes = []
     for day in ("12", "13", "14"):
         rebuild(built, "2025-01-09", f"2025-01-{day} 22:00", keys="symbol in ('A', 'B', 'C')")
@@ -190,7 +198,7 @@ def test_a_full_refresh_a_changed_column_and_much_patching_write_the_table_or_fi
         published = publish_serving_copy(built, serving, incremental_keys=KEYS)
         modes.append((published["mode"], published["rows_written"], len(copies)))
         assert differences(built, serving) == 0
-    assert modes == [("patched", 6 + 3, 1), ("full", 33, 0), ("patched", 6 + 3, 1)]
+    assert modes == [("patched", 6 + 3, 1), ("patched", 6 + 3, 0), ("full", 33, 0)]
 
     # without the keys, every publish is a full one
     rebuild(built, "2025-01-10", "2025-01-15 22:00")
@@ -219,7 +227,7 @@ def test_a_damaged_serving_file_is_replaced_whole_not_patched(tmp_path, built):
 
     assert published["mode"] == "full" and published["rows_written"] == 33
     assert differences(built, serving) == 0
-    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".serving")] == []
+    assert temporaries(tmp_path) == []
 
 
 def test_a_serving_file_of_an_older_version_is_replaced_whole(tmp_path, built):
@@ -251,4 +259,115 @@ def test_a_file_swapped_in_by_another_publisher_after_the_plan_is_not_patched(tm
 
     assert (published["mode"], published["rows_written"]) == ("full", 33)
     assert differences(built, serving) == 0
-    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".serving")] == []
+    assert temporaries(tmp_path) == []
+
+
+def reader_in_another_process(serving):
+    """A process that opens `serving` read-only, then answers once told to: (rows, last date) of marts.daily."""
+    script = textwrap.dedent(f"""
+        import sys, duckdb
+        conn = duckdb.connect({str(serving)!r}, read_only=True)
+        print("open", flush=True)
+        sys.stdin.readline()
+        print(conn.execute("select count(*), max(date)::varchar from marts.daily").fetchone(), flush=True)
+    """)
+    reader = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline() == "open\n"
+    return reader
+
+
+def what_it_reads(reader) -> str:
+    answer, _ = reader.communicate("go\n", timeout=60)
+    return answer.strip()
+
+
+@pytest.fixture
+def copies(monkeypatch):
+    made = []
+    copy = shutil.copyfile
+    monkeypatch.setattr(publish.shutil, "copyfile", lambda *paths: made.append(paths) or copy(*paths))
+    return made
+
+
+def test_the_file_a_publish_replaced_is_patched_next_time_instead_of_copied(tmp_path, built, copies):
+    serving = tmp_path / "serving.duckdb"
+    publish_serving_copy(built, serving, incremental_keys=KEYS)
+    first_file = serving.stat().st_ino
+    rebuild(built, "2025-01-10", "2025-01-11 22:00")  # 3 rows
+    assert publish_serving_copy(built, serving, incremental_keys=KEYS)["mode"] == "patched"
+    assert len(copies) == 1  # no spare yet: the first publish replaced nothing
+    assert (tmp_path / ".serving.duckdb.spare").stat().st_ino == first_file
+
+    built.execute("update marts.daily set close = 7.0 where date = '2025-01-09'")
+    rebuild(built, "2025-01-09", "2025-01-12 22:00", keys="date = '2025-01-09'")  # 3 other rows
+    published = publish_serving_copy(built, serving, incremental_keys=KEYS)
+
+    # the first file again, patched where it lay by both builds since its publication: 3 + 3 rows,
+    # and the plain table whole
+    assert copies[1:] == []
+    assert serving.stat().st_ino == first_file
+    assert (published["mode"], published["rows_written"]) == ("patched", 3 + 3 + 3)
+    assert differences(built, serving) == 0
+    with duckdb.connect(str(serving), read_only=True) as fresh:
+        assert fresh.execute("select rows_patched_since_full from publication").fetchone() == (9,)
+    assert temporaries(tmp_path) == []
+
+
+class InThisProcess:
+    """A reader's connection in the publisher's own process (DuckDB's lock does not tell it)."""
+
+    def __init__(self, serving):
+        self.conn = duckdb.connect(str(serving), read_only=True)
+
+    def reads(self) -> str:
+        return str(self.conn.execute("select count(*), max(date)::varchar from marts.daily").fetchone())
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class InAnotherProcess:
+    def __init__(self, serving):
+        self.process = reader_in_another_process(serving)
+
+    def reads(self) -> str:
+        return what_it_reads(self.process)
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.mark.parametrize("reader", [InAnotherProcess, InThisProcess])
+def test_a_spare_a_reader_still_holds_is_left_to_it_and_the_serving_file_copied(tmp_path, built, copies, reader):
+    serving = tmp_path / "serving.duckdb"
+    publish_serving_copy(built, serving, incremental_keys=KEYS)
+    dashboard = reader(serving)  # a connection left open on the first publication
+    try:
+        for day in ("11", "12"):  # the first file is the spare of the second publish
+            built.execute(f"insert into marts.daily select symbol, date '2025-01-{day}', 1.0, built_at from marts.daily where date = '2025-01-10'")
+            rebuild(built, f"2025-01-{day}", f"2025-01-{day} 22:00")
+            assert publish_serving_copy(built, serving, incremental_keys=KEYS)["mode"] == "patched"
+        assert len(copies) == 2  # the spare held: the serving file copied instead
+        assert dashboard.reads() == "(30, '2025-01-10')"  # the first publication, whole
+    finally:
+        dashboard.close()
+    assert differences(built, serving) == 0
+    assert temporaries(tmp_path) == []
+
+
+def test_a_spare_that_is_still_the_serving_file_is_not_patched_in_place(tmp_path, built, copies):
+    """A publish stopped between keeping the old file and the swap leaves the serving file under
+    both names: patching that would write under any reader connecting meanwhile (none is
+    connected here, so DuckDB's lock would not tell)."""
+    serving = tmp_path / "serving.duckdb"
+    publish_serving_copy(built, serving, incremental_keys=KEYS)
+    served = serving.stat().st_ino
+    (tmp_path / ".serving.duckdb.spare").hardlink_to(serving)
+    rebuild(built, "2025-01-10", "2025-01-11 22:00")
+
+    assert publish_serving_copy(built, serving, incremental_keys=KEYS)["mode"] == "patched"
+
+    assert len(copies) == 1 and serving.stat().st_ino != served
+    assert differences(built, serving) == 0
+    assert (tmp_path / ".serving.duckdb.spare").stat().st_ino == served  # kept as the spare, now it is one
