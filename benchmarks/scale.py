@@ -466,7 +466,10 @@ def run(bench: Bench, log: Callable[[str], None]) -> dict:
     nodes = compiled_nodes(target)
     slowest = sorted(nodes, key=lambda n: n["execution_time"], reverse=True)[:8]
 
-    bench.publish(HISTORY_END)  # yesterday's serving copy, which a daily publish starts from
+    # yesterday's serving copy, which a daily publish starts from, and the day before's, which
+    # yesterday's publish kept as the spare that the next one patches when no reader holds it
+    bench.publish(HISTORY_END)
+    bench.publish(HISTORY_END)
     refreshes = []
     for day in refresh_days:
         refreshes.append(bench.refresh_day(day))

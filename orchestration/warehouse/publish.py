@@ -158,14 +158,24 @@ def _publish_full(conn: duckdb.DuckDBPyConnection, temporary: Path, schema: str)
     return {"published_at": published_at, "mode": "full", "rows": rows, "rows_written": sum(rows.values())}
 
 
-def _built_since(schema: str, table: str, published: str) -> str:
-    """The pipeline's rows of `table` built since the file attached as `published` was published:
-    dbt's delete+insert stamps every row it writes with its build's `built_at`, and that file
-    holds the builds published so far, so the rows of any other `built_at` are new or rebuilt."""
-    return (
-        f'from {schema}."{table}" '
-        f'where built_at not in (select distinct built_at from {published}.{schema}."{table}")'
-    )
+def _built_since(conn: duckdb.DuckDBPyConnection, schema: str, table: str, published: str) -> tuple[str, list]:
+    """The pipeline's rows of `table` built since the file attached as `published` was published,
+    as a FROM clause and its parameters: dbt's delete+insert stamps every row it writes with its
+    build's `built_at`, and that file holds the builds published so far, so the rows of any other
+    `built_at` are new or rebuilt. The builds are listed first: as constants, the filter reaches
+    the scan, which skips the row groups of earlier builds (against a subquery, every column of
+    every row was read before filtering: 1.5 and 4.7 s for the two big marts at 5,000 x 20,
+    against 0.04 and 0.07 s)."""
+    builds = [
+        built_at
+        for (built_at,) in conn.execute(
+            f'select distinct built_at from {schema}."{table}" '
+            f'except select distinct built_at from {published}.{schema}."{table}"'
+        ).fetchall()
+    ]
+    if not builds:
+        return f'from {schema}."{table}" where false', []
+    return f'from {schema}."{table}" where built_at in ({", ".join("?" for _ in builds)})', builds
 
 
 def _publication(conn: duckdb.DuckDBPyConnection, published: str) -> tuple[datetime, int] | None:
@@ -187,7 +197,8 @@ def _patch_plan(
     for table in sorted(wanted):
         rows, changed = conn.execute(f'select count(*) from {schema}."{table}"').fetchone()[0], None
         if table in keys and present.get(table) == wanted[table]:
-            changed = conn.execute(f"select count(*) {_built_since(schema, table, published)}").fetchone()[0]
+            since, builds = _built_since(conn, schema, table, published)
+            changed = conn.execute(f"select count(*) {since}", builds).fetchone()[0]
         plan[table] = (rows, changed if changed is not None and changed <= MAX_PATCHED_SHARE * rows else None)
     return plan
 
@@ -326,7 +337,8 @@ def _patch_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str, key: 
     count shows.
     """
     target = f'serving_copy.{schema}."{table}"'
-    conn.execute(f"create or replace temp table publish_changed as select * {_built_since(schema, table, 'serving_copy')}")
+    since, builds = _built_since(conn, schema, table, "serving_copy")
+    conn.execute(f"create or replace temp table publish_changed as select * {since}", builds)
     try:
         matches = " and ".join(f'old."{column}" = new."{column}"' for column in key)
         columns = ", ".join(f'"{column}"' for column in key)

@@ -147,3 +147,13 @@ def test_a_load_known_to_be_incomplete_adds_new_keys_and_restates_nothing(conn):
                         update_existing=False)  # fmt: skip
     assert (result.inserted, result.updated, result.held) == (1, 0, 1)
     assert conn.execute("select close from raw.prices order by date").fetchall() == [(100.0,), (101.0,)]
+
+
+def test_a_batch_is_stored_in_date_order_whatever_order_it_came_in(conn):
+    # A landed bucket comes symbol by symbol. Stored by date, a table's row groups each hold a span
+    # of dates, and the key joins of a day's upsert skip every row group outside its dates.
+    frame = pd.concat([prices(*[(day, 10.0 + day) for day in range(1, 29)]).assign(symbol=s) for s in ("ZZZ", "AAA")])
+    with transaction(conn):
+        upsert(conn, PRICES, frame, "sample")
+    stored = [day for (day,) in conn.execute("select date from raw.prices order by rowid").fetchall()]
+    assert len(stored) == 56 and stored == sorted(stored)
