@@ -29,8 +29,11 @@ listings as (
 
 ),
 
-prices as (
+prices as not materialized (
 
+    -- read by four CTEs: inlined in each, the scan keeps their filters (written out once, every
+    -- price of the history was copied first: 5,000 x 20 alone, full 11.3 -> 10.6 s, a day's
+    -- refresh 1.5 -> 0.9 s, the same rows)
     select
         symbol,
         date,
