@@ -24,8 +24,9 @@ publications' worth), when nothing can still be reading it: a reader connected b
 holds DuckDB's lock on it (another process), or a descriptor of it (this one). Then the copy.
 
 The new file is `.serving.duckdb.<pid>.tmp` (and DuckDB's `.wal` beside it while it is written):
-the pid keeps concurrent publishers apart. A claimed spare is renamed to that name first. A publish that fails removes its own; one killed
-outright leaves them behind, and the next publish removes every one whose process has ended.
+the pid keeps concurrent publishers apart, and a claimed spare is renamed to that name first. A
+publish that fails removes its own; one killed outright leaves them behind, and the next publish
+removes every one whose process has ended.
 """
 
 from __future__ import annotations

@@ -229,6 +229,13 @@ def test_a_damaged_serving_file_is_replaced_whole_not_patched(tmp_path, built):
     assert differences(built, serving) == 0
     assert temporaries(tmp_path) == []
 
+    # the damaged file is now the spare: the next publish leaves it and patches a copy
+    rebuild(built, "2025-01-10", "2025-01-11 22:00")
+    published = publish_serving_copy(built, serving, incremental_keys=KEYS)
+    assert (published["mode"], published["rows_written"]) == ("patched", 3 + 3)
+    assert differences(built, serving) == 0
+    assert temporaries(tmp_path) == []
+
 
 def test_a_serving_file_of_an_older_version_is_replaced_whole(tmp_path, built):
     serving = tmp_path / "serving.duckdb"
