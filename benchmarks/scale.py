@@ -654,7 +654,7 @@ def growth_table(rows: list[dict]) -> str:
     lines = ["  ".join(f"{heading:>13}" for heading, _, _ in columns)]
     lines += ["  ".join(f"{form.format(row[key]):>13}" for _, key, form in columns) for row in rows]
     lines.append("refresh = ingest + dbt build + publish of one new day; build s/1k = full build seconds per 1,000 "
-                 "listings; disk GiB/1k = warehouse + serving + landing per 1,000 listings")  # fmt: skip
+                 "listings; disk GiB/1k = warehouse + serving (+ its spare, from 2026-12-05) + landing per 1,000 listings")  # fmt: skip
     return "\n".join(lines)
 
 
