@@ -276,8 +276,8 @@ class Bench:
         }
 
     def publish(self, as_of: date) -> str:
-        """The serving/marts asset's publish (a patched copy of the last serving file after an
-        incremental build, else the whole file); returns how it published."""
+        """The serving/marts asset's publish (after an incremental build the spare or a copy of the
+        serving file patched, else the whole file written); returns how it published."""
         from orchestration.defs.dbt import incremental_unique_keys
         from orchestration.warehouse.publish import publish_serving_copy
 

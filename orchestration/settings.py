@@ -39,6 +39,13 @@ def serving_path() -> Path:
     return Path(os.environ.get("VALUATION_SERVING", default)).resolve()
 
 
+def serving_keeps_spare() -> bool:
+    """Whether a publish keeps the file it replaces and the next one patches it (publish.py);
+    `VALUATION_SERVING_SPARE=off` where readers of the serving file are on other machines (a
+    network share): their locks and open files cannot be seen from here."""
+    return (os.environ.get("VALUATION_SERVING_SPARE") or "on") == "on"
+
+
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2.5GB"
 
 
@@ -103,11 +110,14 @@ def parse_clock(text: str | None) -> Clock:
 
 
 def validate_environment() -> None:
-    """Check the variables with a domain, VALUATION_SOURCE and VALUATION_AS_OF (paths are checked
+    """Check the variables with a domain, VALUATION_SOURCE, VALUATION_SERVING_SPARE and VALUATION_AS_OF (paths are checked
     where they are opened); raise SettingsError naming the first bad one."""
     source = os.environ.get("VALUATION_SOURCE")
     if source and source not in SOURCES:  # unset is allowed here: a resource may name the source
         raise SettingsError(
             f"VALUATION_SOURCE={_shown(source)}: not a market data source; use one of {', '.join(SOURCES)}"
         )
+    spare = os.environ.get("VALUATION_SERVING_SPARE")
+    if spare and spare not in ("on", "off"):
+        raise SettingsError(f"VALUATION_SERVING_SPARE={_shown(spare)}: use on or off")
     parse_clock(os.environ.get("VALUATION_AS_OF"))

@@ -46,6 +46,8 @@ def env(monkeypatch):
         ("VALUATION_SOURCE", "yhaoo", "VALUATION_SOURCE=yhaoo: not a market data source; use one of sample, yahoo"),
         ("VALUATION_SOURCE", "Sample", "VALUATION_SOURCE=Sample: not a market data source; use one of sample, yahoo"),
         ("VALUATION_SOURCE", "yahoo", None),
+        ("VALUATION_SERVING_SPARE", "no", "VALUATION_SERVING_SPARE=no: use on or off"),
+        ("VALUATION_SERVING_SPARE", "off", None),
     ],
 )  # fmt: skip
 def test_each_variable_is_checked_and_named(env, name, value, expected):

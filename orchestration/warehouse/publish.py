@@ -20,8 +20,12 @@ rewritten was twice the size of a fresh file, and every later copy paid for it).
 A copy still costs a read and a write of the whole file (10-14 s for 5.5 GiB). So the swap keeps
 the file it replaces as `.serving.duckdb.spare`, a name no reader opens, and the next publish
 patches that file in place of a copy, by the rows of the builds since it was published (two
-publications' worth), when nothing can still be reading it: a reader connected before the swap
-holds DuckDB's lock on it (another process), or a descriptor of it (this one). Then the copy.
+publications' worth), unless a reader connected before the swap may still read it: any process
+of this machine with a descriptor of it open (/proc; a process whose descriptors cannot be read
+is checked by DuckDB's lock instead, which a reader holds while connected unless its process
+opened and closed the file again, as POSIX locks go), or a second name for it. Then the copy.
+Readers on other machines (a network share) cannot be seen: there, VALUATION_SERVING_SPARE=off
+(settings.serving_keeps_spare) keeps no spare and every incremental publish copies.
 
 The new file is `.serving.duckdb.<pid>.tmp` (and DuckDB's `.wal` beside it while it is written):
 the pid keeps concurrent publishers apart, and a claimed spare is renamed to that name first. A
@@ -87,13 +91,15 @@ def publish_serving_copy(
     serving_path: Path,
     schema: str = "marts",
     incremental_keys: Mapping[str, Sequence[str]] | None = None,
+    keep_spare: bool = True,
 ) -> dict:
     """Publish every table of `schema` from the pipeline's connection to `serving_path`, atomically.
 
     `incremental_keys` maps each table dbt builds incrementally (delete+insert by its unique key,
     every row stamped with its build's `built_at`) to that key. With it, and a serving copy to
-    start from, the publish patches a copy of that file (_patch_table). Returns when it was
-    published, how ("full" or "patched"), each table's rows and the rows written.
+    start from, the publish patches the spare or a copy of that file (_patch_table). Returns when it
+    was published, how ("full" or "patched"), from what ("spare", "copy", or None when full), each
+    table's rows and the rows written.
     """
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(serving_path)
@@ -105,7 +111,7 @@ def publish_serving_copy(
         if published is None:
             _unlink_with_wal(temporary)
             published = _publish_full(conn, temporary, schema)
-        _swap_in(temporary, serving_path)
+        _swap_in(temporary, serving_path, keep_spare)
         return published
     except BaseException:
         _unlink_with_wal(temporary)  # a failed publish leaves nothing; a killed one, the next removes
@@ -156,7 +162,8 @@ def _publish_full(conn: duckdb.DuckDBPyConnection, temporary: Path, schema: str)
         published_at = _write_publication(conn, "full", len(tables), 0)
     finally:
         conn.execute("detach serving_copy")
-    return {"published_at": published_at, "mode": "full", "rows": rows, "rows_written": sum(rows.values())}
+    return {"published_at": published_at, "mode": "full", "patched_from": None, "rows": rows,
+            "rows_written": sum(rows.values())}
 
 
 def _built_since(conn: duckdb.DuckDBPyConnection, schema: str, table: str, published: str) -> tuple[str, list]:
@@ -213,9 +220,10 @@ def _publish_patched(
     if _claim_spare(serving_path, temporary):
         published = _patch_spare(conn, temporary, schema, keys)
         if published is not None:
-            return published
+            return published | {"patched_from": "spare"}
         _unlink_with_wal(temporary)
-    return _patch_copy(conn, temporary, schema, keys, serving_path)
+    published = _patch_copy(conn, temporary, schema, keys, serving_path)
+    return None if published is None else published | {"patched_from": "copy"}
 
 
 def _spare_path(serving_path: Path) -> Path:
@@ -225,31 +233,39 @@ def _spare_path(serving_path: Path) -> Path:
 def _claim_spare(serving_path: Path, temporary: Path) -> bool:
     """The file the last swap replaced, renamed to `temporary`, when it is no one's but ours: no
     other name for it (a publish stopped between keeping it and the swap leaves the serving file
-    under both names) and no descriptor of it open in this process (DuckDB's file lock, which the
-    attach takes next, only tells other processes' readers)."""
+    under both names) and no descriptor of it open in any process whose descriptors this one can
+    read. DuckDB's lock, which the attach takes next, covers the others."""
     try:
         os.rename(_spare_path(serving_path), temporary)
     except FileNotFoundError:
         return False
-    if os.stat(temporary).st_nlink != 1 or _open_in_this_process(temporary):
+    if os.stat(temporary).st_nlink != 1 or _open_by_a_process(temporary):
         _unlink_with_wal(temporary)  # the readers keep their file; the serving file keeps its name
         return False
     return True
 
 
-def _open_in_this_process(path: Path) -> bool:
+def _open_by_a_process(path: Path) -> bool:
+    """Whether a process of this machine has `path` open, this one included, as far as /proc shows:
+    DuckDB's POSIX lock alone is lost when the reader's process closes any other descriptor of the
+    file, and is never seen within one process."""
     file = os.stat(path)
     try:
-        descriptors = os.listdir("/proc/self/fd")
+        processes = [entry for entry in os.listdir("/proc") if entry.isdigit()]
     except OSError:
         return True  # cannot tell (no /proc): treated as held
-    for descriptor in descriptors:
+    for process in processes:
         try:
-            opened = os.stat(f"/proc/self/fd/{descriptor}")
+            descriptors = os.listdir(f"/proc/{process}/fd")
         except OSError:
-            continue
-        if (opened.st_dev, opened.st_ino) == (file.st_dev, file.st_ino):
-            return True
+            continue  # ended, or another user's: DuckDB's lock speaks for it
+        for descriptor in descriptors:
+            try:
+                opened = os.stat(f"/proc/{process}/fd/{descriptor}")
+            except OSError:
+                continue
+            if (opened.st_dev, opened.st_ino) == (file.st_dev, file.st_ino):
+                return True
     return False
 
 
@@ -350,17 +366,18 @@ def _patch_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str, key: 
     return conn.execute(f"select count(*) from {target}").fetchone()[0] == rows
 
 
-def _swap_in(temporary: Path, serving_path: Path) -> None:
-    """`temporary` renamed over the serving file, which stays as the spare (the older spare goes;
-    readers holding it keep reading it)."""
+def _swap_in(temporary: Path, serving_path: Path, keep_spare: bool) -> None:
+    """`temporary` renamed over the serving file, which stays as the spare when `keep_spare` (the
+    older spare goes; readers holding it keep reading it)."""
     with open(temporary, "rb") as handle:
         os.fsync(handle.fileno())
     spare = _spare_path(serving_path)
     spare.unlink(missing_ok=True)
-    try:
-        os.link(serving_path, spare)
-    except (FileNotFoundError, FileExistsError):  # no serving file yet; another publisher kept one
-        pass
+    if keep_spare:
+        try:
+            os.link(serving_path, spare)
+        except OSError:  # no serving file yet, another publisher kept one, or no hard link allowed
+            pass  # (a file of another user under protected_hardlinks, a file system without them)
     try:
         os.replace(temporary, serving_path)
     except BaseException:

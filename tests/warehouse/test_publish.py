@@ -178,7 +178,7 @@ def test_a_full_refresh_a_changed_column_and_much_patching_write_the_table_or_fi
     # table written again in it (twice the size, and every later copy would pay for it)
     rebuild(built, "2025-01-01", "2025-01-11 22:00")
     assert publish_serving_copy(built, serving, incremental_keys=KEYS) | {"published_at": None} == {
-        "published_at": None, "mode": "full", "rows": {"daily": 30, "listings": 3}, "rows_written": 33}
+        "published_at": None, "mode": "full", "patched_from": None, "rows": {"daily": 30, "listings": 3}, "rows_written": 33}
     assert copies == []  # told by the published file, before copying it
     assert differences(built, serving) == 0
 
@@ -269,11 +269,15 @@ def test_a_file_swapped_in_by_another_publisher_after_the_plan_is_not_patched(tm
     assert temporaries(tmp_path) == []
 
 
-def reader_in_another_process(serving):
-    """A process that opens `serving` read-only, then answers once told to: (rows, last date) of marts.daily."""
+def reader_in_another_process(serving, drops_its_lock: bool = False):
+    """A process that opens `serving` read-only, then answers once told to: (rows, last date) of
+    marts.daily. `drops_its_lock`: it also opens and closes the file once more (a checksum, a
+    backup), which releases its POSIX lock on it while DuckDB goes on reading it."""
     script = textwrap.dedent(f"""
-        import sys, duckdb
+        import os, sys, duckdb
         conn = duckdb.connect({str(serving)!r}, read_only=True)
+        if {drops_its_lock!r}:
+            os.close(os.open({str(serving)!r}, os.O_RDONLY))
         print("open", flush=True)
         sys.stdin.readline()
         print(conn.execute("select count(*), max(date)::varchar from marts.daily").fetchone(), flush=True)
@@ -334,8 +338,10 @@ class InThisProcess:
 
 
 class InAnotherProcess:
+    drops_its_lock = False
+
     def __init__(self, serving):
-        self.process = reader_in_another_process(serving)
+        self.process = reader_in_another_process(serving, self.drops_its_lock)
 
     def reads(self) -> str:
         return what_it_reads(self.process)
@@ -345,7 +351,11 @@ class InAnotherProcess:
         self.process.wait()
 
 
-@pytest.mark.parametrize("reader", [InAnotherProcess, InThisProcess])
+class InAnotherProcessWithoutItsLock(InAnotherProcess):
+    drops_its_lock = True
+
+
+@pytest.mark.parametrize("reader", [InAnotherProcess, InAnotherProcessWithoutItsLock, InThisProcess])
 def test_a_spare_a_reader_still_holds_is_left_to_it_and_the_serving_file_copied(tmp_path, built, copies, reader):
     serving = tmp_path / "serving.duckdb"
     publish_serving_copy(built, serving, incremental_keys=KEYS)
@@ -378,3 +388,22 @@ def test_a_spare_that_is_still_the_serving_file_is_not_patched_in_place(tmp_path
     assert len(copies) == 1 and serving.stat().st_ino != served
     assert differences(built, serving) == 0
     assert (tmp_path / ".serving.duckdb.spare").stat().st_ino == served  # kept as the spare, now it is one
+
+
+def test_with_the_spare_off_or_no_hard_link_allowed_every_incremental_publish_copies(tmp_path, built, copies, monkeypatch):
+    def not_allowed(source, target):  # another user's file under fs.protected_hardlinks
+        raise PermissionError(1, "Operation not permitted")
+
+    for folder, keep_spare in (("off", False), ("no_link", True)):
+        serving = tmp_path / folder / "serving.duckdb"
+        if folder == "no_link":
+            monkeypatch.setattr(publish.os, "link", not_allowed)
+        copies.clear()
+        modes = []
+        for day in ("11", "12"):
+            rebuild(built, "2025-01-10", f"2025-01-{day} 22:00")
+            published = publish_serving_copy(built, serving, incremental_keys=KEYS, keep_spare=keep_spare)
+            modes.append((published["mode"], published["patched_from"]))
+            assert differences(built, serving) == 0
+        assert modes == [("full", None), ("patched", "copy")] and len(copies) == 1
+        assert not (serving.parent / ".serving.duckdb.spare").exists()
