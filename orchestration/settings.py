@@ -110,8 +110,9 @@ def parse_clock(text: str | None) -> Clock:
 
 
 def validate_environment() -> None:
-    """Check the variables with a domain, VALUATION_SOURCE, VALUATION_SERVING_SPARE and VALUATION_AS_OF (paths are checked
-    where they are opened); raise SettingsError naming the first bad one."""
+    """Check the variables with a domain, VALUATION_SOURCE, VALUATION_SERVING_SPARE and
+    VALUATION_AS_OF (paths are checked where they are opened); raise SettingsError naming the
+    first bad one."""
     source = os.environ.get("VALUATION_SOURCE")
     if source and source not in SOURCES:  # unset is allowed here: a resource may name the source
         raise SettingsError(

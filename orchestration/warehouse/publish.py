@@ -166,21 +166,24 @@ def _publish_full(conn: duckdb.DuckDBPyConnection, temporary: Path, schema: str)
             "rows_written": sum(rows.values())}
 
 
-def _built_since(conn: duckdb.DuckDBPyConnection, schema: str, table: str, published: str) -> tuple[str, list]:
-    """The pipeline's rows of `table` built since the file attached as `published` was published,
-    as a FROM clause and its parameters: dbt's delete+insert stamps every row it writes with its
-    build's `built_at`, and that file holds the builds published so far, so the rows of any other
-    `built_at` are new or rebuilt. The builds are listed first: as constants, the filter reaches
-    the scan, which skips the row groups of earlier builds (against a subquery, every column of
-    every row was read before filtering: 1.5 and 4.7 s for the two big marts at 5,000 x 20,
-    against 0.04 and 0.07 s)."""
-    builds = [
+def _builds_since(conn: duckdb.DuckDBPyConnection, schema: str, table: str, published: str) -> list[datetime]:
+    """The builds of the pipeline's `table` since the file attached as `published` was published:
+    dbt's delete+insert stamps every row it writes with its build's `built_at`, and that file
+    holds the builds published so far, so the rows of any other `built_at` are new or rebuilt."""
+    return [
         built_at
         for (built_at,) in conn.execute(
             f'select distinct built_at from {schema}."{table}" '
             f'except select distinct built_at from {published}.{schema}."{table}"'
         ).fetchall()
     ]
+
+
+def _rows_of(schema: str, table: str, builds: list[datetime]) -> tuple[str, list]:
+    """The pipeline's rows of `table` written by `builds`, as a FROM clause and its parameters. As
+    constants, the filter reaches the scan, which skips the row groups of other builds (against a
+    subquery, every column of every row was read before filtering: 1.5 and 4.7 s for the two big
+    marts at 5,000 x 20, against 0.04 and 0.07 s)."""
     if not builds:
         return f'from {schema}."{table}" where false', []
     return f'from {schema}."{table}" where built_at in ({", ".join("?" for _ in builds)})', builds
@@ -195,19 +198,21 @@ def _publication(conn: duckdb.DuckDBPyConnection, published: str) -> tuple[datet
     return None if row is None or None in row else row
 
 
-def _patch_plan(
-    conn: duckdb.DuckDBPyConnection, schema: str, keys: Mapping[str, Sequence[str]], published: str
-) -> dict[str, tuple[int, int | None]]:
-    """What patching the file attached as `published` would write: per table of the pipeline's
-    `schema`, its rows and the rows built since that file (None: the table is written whole)."""
+# per table: its rows in the pipeline, the rows built since the file (None: written whole), and those builds
+Plan = dict[str, tuple[int, int | None, list[datetime]]]
+
+
+def _patch_plan(conn: duckdb.DuckDBPyConnection, schema: str, keys: Mapping[str, Sequence[str]], published: str) -> Plan:
+    """What patching the file attached as `published` would write, per table of the pipeline's `schema`."""
     wanted, present = _tables(conn, _current_database(conn), schema), _tables(conn, published, schema)
     plan = {}
     for table in sorted(wanted):
-        rows, changed = conn.execute(f'select count(*) from {schema}."{table}"').fetchone()[0], None
+        rows, changed, builds = conn.execute(f'select count(*) from {schema}."{table}"').fetchone()[0], None, []
         if table in keys and present.get(table) == wanted[table]:
-            since, builds = _built_since(conn, schema, table, published)
-            changed = conn.execute(f"select count(*) {since}", builds).fetchone()[0]
-        plan[table] = (rows, changed if changed is not None and changed <= MAX_PATCHED_SHARE * rows else None)
+            builds = _builds_since(conn, schema, table, published)
+            since, parameters = _rows_of(schema, table, builds)
+            changed = conn.execute(f"select count(*) {since}", parameters).fetchone()[0]
+        plan[table] = (rows, changed if changed is not None and changed <= MAX_PATCHED_SHARE * rows else None, builds)
     return plan
 
 
@@ -313,11 +318,11 @@ def _patch_copy(
         conn.execute("detach serving_copy")
 
 
-def _over_budget(publication: tuple[datetime, int], plan: dict[str, tuple[int, int | None]]) -> bool:
+def _over_budget(publication: tuple[datetime, int], plan: Plan) -> bool:
     """Whether the rows the plan writes take those written in copies since the last full publish
     past MAX_PATCHED_SINCE_FULL of all rows."""
-    total = sum(rows for rows, _ in plan.values())
-    planned = sum(rows if changed is None else changed for rows, changed in plan.values())
+    total = sum(rows for rows, _, _ in plan.values())
+    planned = sum(rows if changed is None else changed for rows, changed, _ in plan.values())
     return publication[1] + planned > MAX_PATCHED_SINCE_FULL * total
 
 
@@ -326,14 +331,14 @@ def _patch(
     schema: str,
     keys: Mapping[str, Sequence[str]],
     publication: tuple[datetime, int],
-    plan: dict[str, tuple[int, int | None]],
+    plan: Plan,
 ) -> dict | None:
     """The file attached as serving_copy brought up to the pipeline's `schema` by `plan`."""
     for table in sorted(_tables(conn, "serving_copy", schema).keys() - plan.keys()):
         conn.execute(f'drop table serving_copy.{schema}."{table}"')
     rows, written = {}, 0
-    for table, (table_rows, changed) in plan.items():
-        if changed is not None and _patch_table(conn, schema, table, keys[table], table_rows):
+    for table, (table_rows, changed, builds) in plan.items():
+        if changed is not None and _patch_table(conn, schema, table, keys[table], table_rows, builds):
             rows[table] = table_rows
             written += changed
         else:
@@ -346,16 +351,18 @@ def _patch(
     return {"published_at": published_at, "mode": "patched", "rows": rows, "rows_written": written}
 
 
-def _patch_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str, key: Sequence[str], rows: int) -> bool:
+def _patch_table(
+    conn: duckdb.DuckDBPyConnection, schema: str, table: str, key: Sequence[str], rows: int, builds: list[datetime]
+) -> bool:
     """Bring the serving copy's `table` (`rows` rows in the pipeline's) up to the pipeline's by the
-    rows built since it was published: the copy's rows of their keys go, they come in (dbt's
+    rows of the builds since it was published (the plan's): the copy's rows of their keys go, they come in (dbt's
     delete+insert replaces whole keys). False when it must be written whole instead: rows can
     also leave a mart without a rebuild (a listing taken out of the universe), which the row
     count shows.
     """
     target = f'serving_copy.{schema}."{table}"'
-    since, builds = _built_since(conn, schema, table, "serving_copy")
-    conn.execute(f"create or replace temp table publish_changed as select * {since}", builds)
+    since, parameters = _rows_of(schema, table, builds)
+    conn.execute(f"create or replace temp table publish_changed as select * {since}", parameters)
     try:
         matches = " and ".join(f'old."{column}" = new."{column}"' for column in key)
         columns = ", ".join(f'"{column}"' for column in key)
