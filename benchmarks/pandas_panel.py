@@ -1,7 +1,7 @@
 """The valuation panel in plain pandas, from the raw tables: the baseline benchmarks/scale.py
 holds `dbt run --full-refresh --select +fct_valuation_daily` against.
 
-    python -m benchmarks.pandas_panel WAREHOUSE     # prints {"seconds": ..., "rows": ...}
+    python -m benchmarks.pandas_panel WAREHOUSE [OUT]   # prints {"seconds": ..., "write_seconds": ..., "rows": ...}
 
 Both sides read raw.prices, raw.financial_statements, raw.stock_splits, raw.universe_listings,
 raw.universe_fx_pairs and the line_item_metrics seed, and compute one row per listing and
@@ -36,16 +36,21 @@ shares_basis, shares_as_of, ttm_basis, TTM capex, built_at); of the SQL's interm
 everything but what the panel uses; the mart's incremental bookkeeping (nothing for a full refresh
 to do); writing: the pipeline materializes the staging views and six tables in the DuckDB file
 (int_financial_metrics, int_fundamentals_ttm, int_fundamentals_point_in_time,
-int_share_counts_point_in_time, int_fx_rates_daily, dim_listing) and fct_valuation_daily, while the
-pandas panel stays in memory, a batch of companies per DataFrame. A local time that does not exist
+int_share_counts_point_in_time, int_fx_rates_daily, dim_listing) and fct_valuation_daily; the
+pandas side writes its panel alone, as table `valuation_panel` of a DuckDB file of its own (OUT,
+by default pandas_panel.duckdb beside the warehouse), each batch of companies as it is computed,
+under the same thread and memory settings as dbt's. A local time that does not exist
 or is ambiguous in its time zone raises here (pandas' default) where DuckDB resolves it: no
 exchange of the universe opens or publishes at such a time.
-Its time includes reading the raw tables into pandas, as the pipeline's includes dbt's start.
+Its time includes reading the raw tables into pandas, as the pipeline's includes dbt's start, and
+writing the panel, as the pipeline's includes writing the mart (both outputs are then a table a
+reader can open); `write_seconds` is the writing's share.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -390,10 +395,28 @@ def valuations(panel: pd.DataFrame, days: pd.DatetimeIndex, rates: pd.DataFrame)
 
 
 def main(argv: list[str] | None = None) -> int:
-    warehouse = Path((argv or sys.argv[1:])[0])
+    args = argv or sys.argv[1:]
+    warehouse = Path(args[0])
+    out = Path(args[1]) if len(args) > 1 else warehouse.with_name("pandas_panel.duckdb")
+    for stale in (out, out.with_name(out.name + ".wal")):
+        stale.unlink(missing_ok=True)
     started = time.perf_counter()
-    panel = list(valuation_panel(warehouse))  # kept, in batches, as the pipeline keeps its table
-    print(json.dumps({"seconds": time.perf_counter() - started, "rows": sum(len(batch) for batch in panel)}))
+    writing, rows = 0.0, 0
+    with duckdb.connect(str(out)) as conn:
+        # dbt's settings (dbt_project/profiles.yml)
+        conn.execute(f"set threads = {os.environ.get('VALUATION_DUCKDB_THREADS', '2')}")
+        conn.execute(f"set memory_limit = '{os.environ.get('VALUATION_DUCKDB_MEMORY_LIMIT', '2.5GB')}'")
+        for n, batch in enumerate(valuation_panel(warehouse)):
+            write_started = time.perf_counter()
+            conn.register("batch", batch)
+            conn.execute("create table valuation_panel as from batch" if n == 0 else "insert into valuation_panel from batch")
+            conn.unregister("batch")
+            rows += len(batch)
+            writing += time.perf_counter() - write_started
+        write_started = time.perf_counter()
+        conn.execute("checkpoint")
+        writing += time.perf_counter() - write_started
+    print(json.dumps({"seconds": time.perf_counter() - started, "write_seconds": writing, "rows": rows}))
     return 0
 
 

@@ -359,7 +359,8 @@ def time_queries_sqlalchemy(serving: Path, queries: dict[str, str], repeats: int
 
 def pandas_panel(warehouse: Path) -> dict:
     """The valuation panel in plain pandas (benchmarks/pandas_panel.py: what it computes and leaves
-    out), in a process of its own as `dbt run` is: its wall-clock time and peak memory. A failure,
+    out), computed and written to a DuckDB table as `dbt run` writes the mart, in a process of its
+    own as `dbt run` is: its wall-clock time (`write_seconds` of it writing) and peak memory. A failure,
     such as running out of memory at a large scale, is recorded rather than ending the benchmark."""
     command = [sys.executable, "-W", "ignore", "-m", "benchmarks.pandas_panel", str(warehouse)]
     try:
@@ -367,7 +368,8 @@ def pandas_panel(warehouse: Path) -> dict:
     except RuntimeError as error:
         return {"error": str(error)[-2000:]}
     inside = json.loads(next(line for line in reversed(output.splitlines()) if line.startswith("{")))
-    return {"seconds": seconds, "compute_seconds": inside["seconds"], "rows": inside["rows"], "peak_bytes": peak}
+    return {"seconds": seconds, "inside_seconds": inside["seconds"], "write_seconds": inside["write_seconds"],
+            "rows": inside["rows"], "peak_bytes": peak}
 
 
 def compiled_nodes(target: Path) -> list[dict]:
@@ -540,6 +542,7 @@ def run(bench: Bench, log: Callable[[str], None]) -> dict:
             "valuation_panel_pipeline_peak_gib": gib(median([p["peak_bytes"] for p in panel_pipeline])),
             "valuation_panel_rows": panel_rows,
             "valuation_panel_pandas_seconds": pandas_seconds,
+            "valuation_panel_pandas_write_seconds": median([p["write_seconds"] for p in pandas_ok]) if pandas_ok else None,
             "valuation_panel_pandas_peak_gib": gib(median([p["peak_bytes"] for p in pandas_ok])) if pandas_ok else None,
             "valuation_panel_pandas_rows": pandas_ok[-1]["rows"] if pandas_ok else None,
             "valuation_panel_pandas_runs": panel_pandas,
@@ -592,14 +595,15 @@ def table(result: dict) -> str:
         row("direct DuckDB, same SQL (s)", f"{b['direct_duckdb_seconds']:.1f}"),
         row("full build / direct DuckDB", f"{b['pipeline_over_direct_duckdb']:.2f}",
             f"< {t['pipeline_over_direct_duckdb']}: {verdict(b['pipeline_over_direct_duckdb'] < t['pipeline_over_direct_duckdb'])}"),
-        row("valuation panel, pipeline: dbt run (s)", f"{b['valuation_panel_pipeline_seconds']:.1f}"),
+        row("valuation panel, pipeline: dbt run, tables written (s)", f"{b['valuation_panel_pipeline_seconds']:.1f}"),
         row("valuation panel, pipeline peak memory (GiB)", f"{b['valuation_panel_pipeline_peak_gib']:.2f}"),
     ]
     if pandas_ratio is None:
         lines.append(row("valuation panel, pandas", "FAILED", "(see baselines.valuation_panel_pandas_runs)"))
     else:
         lines += [
-            row("valuation panel, pandas (s)", f"{b['valuation_panel_pandas_seconds']:.1f}"),
+            row("valuation panel, pandas: computed and written (s)", f"{b['valuation_panel_pandas_seconds']:.1f}"),
+            row("... of which writing its table (s)", f"{b['valuation_panel_pandas_write_seconds']:.1f}"),
             row("valuation panel, pandas peak memory (GiB)", f"{b['valuation_panel_pandas_peak_gib']:.2f}"),
             row("pandas / pipeline", f"{pandas_ratio:.2f}", f"> 1: {verdict(pandas_ratio > 1)}"),
         ]

@@ -44,9 +44,15 @@ def test_a_small_scale_benchmark_runs_and_reports_every_measure(tmp_path):
     assert refresh["publish_mode"] == "patched"
 
     # The pandas baseline is a second method for the valuation mart: on the benchmark's warehouse it
-    # gives the mart's rows, value for value, nulls where the mart has nulls.
+    # gives the mart's rows, value for value, nulls where the mart has nulls; both as it computes
+    # them and as the benchmark's run wrote them.
     warehouse = tmp_path / "work" / "50x2" / "synthetic.duckdb"
-    panel = pd.concat(list(valuation_panel(warehouse)), ignore_index=True)
+    computed = pd.concat(list(valuation_panel(warehouse)), ignore_index=True)
+    with duckdb.connect(str(warehouse.with_name("pandas_panel.duckdb")), read_only=True) as conn:
+        written = conn.execute("from valuation_panel").df()
+    pd.testing.assert_frame_equal(written, computed, check_dtype=False)
+    assert result["baselines"]["valuation_panel_pandas_rows"] == len(written)
+    panel = written
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         mart = conn.execute(f"select symbol, date, {', '.join(COMPARED)} from marts.fct_valuation_daily").df()
     joined = mart.merge(panel, on=["symbol", "date"], how="outer", suffixes=("_sql", "_pandas"), indicator=True)
