@@ -23,6 +23,7 @@ import exchange_calendars
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from orchestration.freshness import calendar
 from orchestration.instruments import FX_CALENDAR, Instrument
 
 # Patterns are matched with fullmatch: `$` alone would accept a trailing newline ("ACME\n").
@@ -118,6 +119,18 @@ class Exchange(_Strict):
 
     _calendar = field_validator("calendar")(_check_calendar)
     _timezone = field_validator("timezone")(_check_timezone)
+
+    @model_validator(mode="after")
+    def _timezone_is_the_calendars(self) -> Exchange:
+        # The session open comes from the calendar, as a local time read in `timezone`: another zone
+        # would move every session, and with it which filings a day may use (fct_valuation_daily
+        # also relies on a real exchange's open, never in a daylight-saving transition hour).
+        calendar_zone = calendar(self.calendar).tz.key
+        if self.timezone != calendar_zone:
+            raise ValueError(
+                f"timezone {_short(self.timezone)} is not calendar {self.calendar}'s time zone {calendar_zone!r}"
+            )
+        return self
 
 
 class FxPair(_Strict):

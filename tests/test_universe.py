@@ -161,6 +161,9 @@ LISTING_ACME = "{symbol: ACME, exchange: NASDAQ, currency: USD, shares_per_listi
          "universe.yml:5: exchanges.HKEX.calendar: calendar 'XHKX' is not an exchange_calendars calendar (e.g. XNYS, XHKG)"),
         ("timezone: Asia/Hong_Kong", "timezone: Asia/Hongkong_",
          "universe.yml:5: exchanges.HKEX.timezone: timezone 'Asia/Hongkong_' is not an IANA time zone (e.g. America/New_York)"),
+        # a real zone, but not the calendar's: every session open (from the calendar) would move
+        ("timezone: Asia/Hong_Kong", "timezone: Asia/Tokyo",
+         "universe.yml:5: exchanges.HKEX: timezone 'Asia/Tokyo' is not calendar XHKG's time zone 'Asia/Hong_Kong'"),
         ("timezone: Asia/Hong_Kong", "timezone: ../../etc/passwd",
          "universe.yml:5: exchanges.HKEX.timezone: timezone '../../etc/passwd' is not an IANA time zone (e.g. America/New_York)"),
         ("{symbol: ACME,", '{symbol: "ACME\\n",',
