@@ -61,6 +61,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from orchestration import settings
+
 REPO = Path(__file__).resolve().parent.parent
 DBT_PROJECT = REPO / "dbt_project"
 DBT_VARS = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())["vars"]
@@ -403,9 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     writing, rows = 0.0, 0
     with duckdb.connect(str(out)) as conn:
-        # dbt's settings (dbt_project/profiles.yml)
+        # dbt's settings (dbt_project/profiles.yml), the memory limit as the pipeline's connections take it
         conn.execute(f"set threads = {os.environ.get('VALUATION_DUCKDB_THREADS', '2')}")
-        conn.execute(f"set memory_limit = '{os.environ.get('VALUATION_DUCKDB_MEMORY_LIMIT', '2.5GB')}'")
+        conn.execute("set memory_limit = ?", [settings.duckdb_memory_limit()])
         for n, batch in enumerate(valuation_panel(warehouse)):
             write_started = time.perf_counter()
             conn.register("batch", batch)
