@@ -24,6 +24,7 @@ from functools import cache
 import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from orchestration.instruments import Instrument
 from orchestration.normalize.profiles import empty_profiles
@@ -271,24 +272,39 @@ def _as_dates(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 
 class _Panel:
-    """Rows of many symbols, with the symbol of each row as an integer code for fast slicing."""
+    """Rows of many symbols, indexed by (symbol, date) once, so a fetch reads only the rows it asks
+    for (a daily fetch of 5,000 symbols is 5,000 rows of 25 M: a mask over all of them cost seconds)."""
 
     def __init__(self, frame: pd.DataFrame, date_column: str):
         self.frame = frame.reset_index(drop=True)
+        for column in self.frame.columns:
+            # concat of one frame per symbol leaves each text column in thousands of Arrow chunks,
+            # and a take across them cost 0.2 s per fetch at 5,000 listings: one chunk each
+            if isinstance(self.frame[column].dtype, pd.StringDtype):
+                chunks = pa.chunked_array(pa.array(self.frame[column]))
+                self.frame[column] = pd.array(chunks.combine_chunks(), dtype=self.frame[column].dtype)
         codes, symbols = pd.factorize(self.frame["symbol"])
-        self.codes = codes
         self.code_of = {symbol: code for code, symbol in enumerate(symbols)}
-        self.dates = self.frame[date_column].to_numpy().astype("datetime64[D]")
+        dates = self.frame[date_column].to_numpy().astype("datetime64[D]")
+        self.order = np.lexsort((dates, codes))  # row numbers by (symbol, date)
+        self.sorted_dates = dates[self.order]
+        self.code_starts = np.searchsorted(codes[self.order], np.arange(len(symbols) + 1))
 
     def rows(self, starts: Mapping[str, date | None], first: date, last: date) -> pd.DataFrame:
-        """Rows of the symbols in `starts`, each from its start (None: `first`) up to `last`."""
-        start_of_code = np.full(len(self.code_of) + 1, np.datetime64("NaT"), dtype="datetime64[D]")
+        """Rows of the symbols in `starts`, each from its start (None: `first`) up to `last`, in the
+        frame's order."""
+        picked = []
         for symbol, start in starts.items():
-            if symbol in self.code_of:
-                start_of_code[self.code_of[symbol]] = np.datetime64(start or first)
-        row_start = start_of_code[self.codes]
-        keep = ~np.isnat(row_start) & (self.dates >= row_start) & (self.dates <= np.datetime64(last))
-        return self.frame[keep].reset_index(drop=True)
+            code = self.code_of.get(symbol)
+            if code is None:
+                continue
+            lo, hi = self.code_starts[code], self.code_starts[code + 1]
+            dates = self.sorted_dates[lo:hi]
+            begin = lo + np.searchsorted(dates, np.datetime64(start or first), side="left")
+            end = lo + np.searchsorted(dates, np.datetime64(last), side="right")
+            picked.append(self.order[begin:end])
+        rows = np.sort(np.concatenate(picked)) if picked else np.empty(0, dtype=np.int64)
+        return self.frame.take(rows).reset_index(drop=True)
 
 
 class SyntheticMarket:

@@ -148,6 +148,37 @@ def test_the_fetch_reads_what_the_last_load_knew_from_the_landing_state(yahoo, t
     assert query(warehouse, "select count(*) from raw.prices") == [(35,)]
 
 
+def test_the_state_keeps_each_symbols_own_overlap_however_far_apart_their_last_days(tmp_path):
+    """The recent closes a fetch compares a restatement against: each symbol's last
+    `price_overlap_days` calendar days before its own last day (a listing that stopped trading
+    long ago keeps its window), nothing older."""
+    import duckdb
+
+    from orchestration.defs.ingest import _write_landing_state
+    from orchestration.warehouse.store import ensure_raw_schema
+
+    rows = [("ACME", date(2025, 1, d), 100.0 + d) for d in (2, 3, 6, 7, 8)] + [
+        ("GONE", date(2019, 6, d), 10.0 + d) for d in (3, 4, 5, 6, 7, 10)]  # fmt: skip
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        ensure_raw_schema(conn)
+        conn.executemany(
+            "insert into raw.prices (symbol, date, close, adj_close, currency, price_basis, _source, _loaded_at) "
+            "values (?, ?, ?, ?, 'USD', 'raw', 'test', now())",
+            [(s, d, c, c) for s, d, c in rows],
+        )
+        market_data = MarketDataResource(source="yahoo", landing_dir=str(tmp_path / "landing"), price_overlap_days=5)
+        _write_landing_state(conn, market_data)
+    state = LandingZone(tmp_path / "landing").read_state()
+    # by hand: ACME's last day 2025-01-08 - 5 = 2025-01-03; GONE's 2019-06-10 - 5 = 2019-06-05
+    assert state.recent_closes == [
+        ["ACME", "2025-01-03", 103.0, 103.0], ["ACME", "2025-01-06", 106.0, 106.0],
+        ["ACME", "2025-01-07", 107.0, 107.0], ["ACME", "2025-01-08", 108.0, 108.0],
+        ["GONE", "2019-06-05", 15.0, 15.0], ["GONE", "2019-06-06", 16.0, 16.0],
+        ["GONE", "2019-06-07", 17.0, 17.0], ["GONE", "2019-06-10", 20.0, 20.0],
+    ]  # fmt: skip
+    assert state.price_last_dates == {"ACME": "2025-01-08", "GONE": "2019-06-10"}
+
+
 def test_a_crash_inside_a_load_loads_that_batch_again_next_time(yahoo, tmp_path):
     serve_fixture(yahoo, days=3)
     warehouse = tmp_path / "w.duckdb"

@@ -4,7 +4,7 @@
 import dataclasses
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg
 import duckdb
@@ -334,10 +334,14 @@ def _write_landing_state(conn: duckdb.DuckDBPyConnection, market_data: MarketDat
     """What the next fetches need to know, read off the warehouse just loaded (orchestration.landing)."""
     overlap = market_data.price_overlap_days
     last_dates = conn.execute("select symbol, max(date) from raw.prices group by symbol").fetchall()
+    # Every symbol's overlap starts on or after `since`: a constant bound, so the scan reads the
+    # row groups of those dates only (the loads write in date order).
+    since = min((d for _, d in last_dates), default=date.max) - timedelta(days=int(overlap))
     recent = conn.execute(
-        "select p.symbol, p.date, p.close, p.adj_close from raw.prices p "
-        "join (select symbol, max(date) as last from raw.prices group by symbol) w using (symbol) "
-        f"where p.date >= w.last - interval {int(overlap)} day order by 1, 2"
+        "with w as (select symbol, max(date) as last from raw.prices where date >= ? group by symbol) "
+        "select p.symbol, p.date, p.close, p.adj_close from raw.prices p join w using (symbol) "
+        f"where p.date >= ? and p.date >= w.last - interval {int(overlap)} day order by 1, 2",
+        [since, since],
     ).fetchall()
     profiles = conn.execute(
         "select symbol, max(fetched_at)::date from raw.fetch_log "
