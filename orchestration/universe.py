@@ -3,7 +3,7 @@
 Validated on load, before any fetch: every error names the entry and its line in the file.
 
 The file is read with limits, checked on the YAML event stream before any Python object is
-built: at most 4 MB (the 5,000-listing benchmark universe is 1.5 MB), nesting at most 64 levels
+built: at most 32 MB (the 5,000-listing benchmark universe is 1.5 MB, 70,000 listings 21 MB), nesting at most 64 levels
 deep, at most 100 aliases copying at most 100,000 nodes in all. An alias bomb ("billion laughs")
 fails in milliseconds with the file and line of the alias that crossed the limit, and no error
 carries the expanded document.
@@ -11,10 +11,12 @@ carries the expanded document.
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 import zoneinfo
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,7 +32,7 @@ from orchestration.instruments import FX_CALENDAR, Instrument
 SYMBOL_PATTERN = re.compile(r"[A-Z0-9.^=-]+")
 CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
 
-MAX_FILE_BYTES = 4_000_000
+MAX_FILE_BYTES = 32_000_000  # the benchmark's synthetic entries take about 300 bytes a listing
 MAX_DEPTH = 64
 MAX_ALIASES = 100
 MAX_ALIAS_NODES = 100_000  # nodes all aliases together copy
@@ -400,8 +402,27 @@ def _cut(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while the YAML becomes objects. Each of its passes
+    walks every object built so far, none of which is garbage yet: a 5,000-listing universe read
+    in 1.2 s with it, 0.35 s without; 70,000 listings in 16.7 s against 4.9 s."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse_universe(text: str, origin: str = "universe.yml") -> Universe:
     """Parse and validate universe YAML text. Raises UniverseError naming each bad entry."""
+    with _collector_paused():
+        return _parse_universe(text, origin)
+
+
+def _parse_universe(text: str, origin: str) -> Universe:
     data = _load_yaml(text, origin)
     if not isinstance(data, dict):
         raise UniverseError(f"{origin}: expected a mapping at the top level")
