@@ -3,8 +3,8 @@
 Validated on load, before any fetch: every error names the entry and its line in the file.
 
 The file is read with limits, checked on the YAML event stream before any Python object is
-built: at most 32 MB (the 5,000-listing benchmark universe is 1.5 MB, 70,000 listings 21 MB), nesting at most 64 levels
-deep, at most 100 aliases copying at most 100,000 nodes in all. An alias bomb ("billion laughs")
+built: at most 32 MB (the 5,000-listing benchmark universe is 1.5 MB, 70,000 listings 21 MB),
+nesting at most 64 levels deep, at most 100 aliases copying at most 100,000 nodes in all. An alias bomb ("billion laughs")
 fails in milliseconds with the file and line of the alias that crossed the limit, and no error
 carries the expanded document.
 """
