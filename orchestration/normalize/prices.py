@@ -8,9 +8,15 @@ wins or restate a symbol's history. Then, per symbol and day (`choose_prices`):
 - every vintage is put on today's split basis with the split events (a download's "raw" close is
   split-adjusted as of its download date, taken as its last valid date);
 - the traded close (for valuation) comes from a raw vintage, newest first; where only a
-  dividend-adjusted vintage covers the day, it is recovered from that vintage's own dividends;
-  where that is impossible it stays null (price_basis `adjusted`) and valuation is null;
-- adj_close (for returns) is one continuous series on the newest vintage's dividend basis.
+  dividend-adjusted vintage covers the day, it is recovered from that vintage's own dividends
+  (`from_dividends`), or from its ratio to traded downloads on both sides of the day when that
+  ratio is the same on both sides, so that no dividend can lie between (`from_overlap`); where
+  neither is possible it stays null (price_basis `adjusted`) and valuation is null;
+- adj_close (for returns) is one continuous series on the newest vintage's dividend basis. Where a
+  download has a traded close but no adjusted close (an auto-adjusted download's rows after its
+  last ex-date, or Yahoo's newest bar), the traded close's return is chained from the last adjusted
+  close of the same download while no dividend or split is known in between; `adj_close_basis`
+  says how each day's adjusted close was obtained.
 
 A normalized price frame has exactly the columns of raw.prices (orchestration.warehouse.schema.PRICES).
 """
@@ -35,10 +41,14 @@ IMPLAUSIBLE_MOVE = 2.5
 AGREEMENT_TOLERANCE = 0.01
 # price_basis of a chosen row: how its traded close was obtained. Higher wins over lower, in the
 # choice and in the upsert (a stored traded close is never replaced by a recovered or missing one).
-BASIS_RANK = {"adjusted": 1, "from_dividends": 2, "raw": 3, "index": 3, "fx": 3}
+BASIS_RANK = {"adjusted": 1, "from_dividends": 2, "from_overlap": 2, "raw": 3, "index": 3, "fx": 3}
 VINTAGE_COLUMNS = ["vintage", "line"]  # where a row came from: file (or fetch) and line
-# What a source hands over: raw.prices' columns but the one the choice among downloads sets.
-SOURCE_COLUMNS = [c for c in PRICES.data_columns if c != "vintage_date"]
+# What a source hands over: raw.prices' columns but those the choice among downloads sets.
+CHOSEN_COLUMNS = ["vintage_date", "adj_close_basis"]
+SOURCE_COLUMNS = [c for c in PRICES.data_columns if c not in CHOSEN_COLUMNS]
+# Two ratios of an adjusted to a traded close "are the same" within this: any real dividend moves
+# the ratio by far more (a 0.1% yield by 1e-3); float noise of two downloads stays below 1e-6.
+SAME_RATIO_TOLERANCE = 1e-5
 
 
 def empty_prices() -> pd.DataFrame:
@@ -61,13 +71,13 @@ def _parse_dates(values: pd.Series) -> pd.Series:
 
 def coerce_price_types(frame: pd.DataFrame) -> pd.DataFrame:
     """Cast a price frame to its contract types (dates as datetime.date, numbers as float64)."""
-    extra = [c for c in VINTAGE_COLUMNS + ["vintage_date"] if c in frame.columns]
+    extra = [c for c in VINTAGE_COLUMNS + CHOSEN_COLUMNS if c in frame.columns]
     out = frame[SOURCE_COLUMNS + extra].copy()
     out["symbol"] = out["symbol"].astype("object")
     out["date"] = _parse_dates(out["date"]).dt.date
     for column in NUMERIC_COLUMNS:
         out[column] = pd.to_numeric(out[column].replace("", None), errors="coerce").astype("float64")
-    for column in ("currency", "price_basis"):
+    for column in ("currency", "price_basis", *(["adj_close_basis"] if "adj_close_basis" in out.columns else [])):
         out[column] = out[column].astype("object")
     return out.reset_index(drop=True)
 
@@ -264,8 +274,83 @@ def _calibrated_scale(adjusted: pd.DataFrame, traded: pd.DataFrame | None) -> fl
     return scale if error <= RECOVERY_TOLERANCE else None
 
 
+def _chain_adjusted_close(frame: pd.DataFrame, split_days: set[tuple[str, date]]) -> pd.DataFrame:
+    """Fill the adjusted close where a download gives a traded close but none, with how each was obtained.
+
+    Per download and symbol, in date order (`adj_close_basis`):
+    - `download`: the download's own adjusted close, or the close of a row it labels `adjusted`
+      (an auto-adjusted download: its close is the adjusted close);
+    - `unadjusted`: an index or FX close (nothing is paid on them);
+    - `chained`: the last known adjusted close times the traded close's return since that day,
+      while no dividend or split is known in between (Yahoo adjusts only the days before an
+      ex-date, so those returns are the adjusted ones). A download with no adjusted close at all
+      starts its chain at its first day; the splice puts the series on the common basis;
+    - null: a dividend or split since the last adjusted close: the return is unknown.
+    A dividend on the day after a row that is already on the adjusted basis breaks nothing: that
+    row's close was adjusted for it.
+    """
+    out = frame.sort_values(["vintage", "symbol", "date"]).copy()
+    adj = out["adj_close"].copy()
+    basis = pd.Series(np.where(adj.notna(), "download", None), index=out.index, dtype="object")
+    labelled_adjusted = out["price_basis"].eq("adjusted") & adj.isna()
+    adj[labelled_adjusted] = out.loc[labelled_adjusted, "close"]
+    basis[labelled_adjusted] = "download"
+    market = out["price_basis"].isin(["index", "fx"]) & adj.isna()
+    adj[market] = out.loc[market, "close"]
+    basis[market] = "unadjusted"
+
+    groups = [out["vintage"], out["symbol"]]
+    first_row = ~out.duplicated(subset=["vintage", "symbol"])
+    without_any = adj.notna().groupby(groups).transform("sum").eq(0)
+    start = first_row & without_any & out["close"].notna()
+    adj[start] = out.loc[start, "close"]
+    basis[start] = "chained"
+
+    known = adj.notna()
+    segment = known.groupby(groups).cumsum()  # rows since (and including) the last known adjusted close
+    keys = [out["vintage"], out["symbol"], segment]
+    anchor_adj = adj.where(known).groupby(keys).transform("first")
+    anchor_close = out["close"].where(known).groupby(keys).transform("first")
+    split_day = pd.Series([(s, d) in split_days for s, d in zip(out["symbol"], out["date"])], index=out.index)
+    action = (out["dividends"].fillna(0) > 0) | (out["stock_splits"].fillna(0) > 0) & out["stock_splits"].ne(1) | split_day
+    previous_adjusted = out["price_basis"].eq("adjusted").groupby(groups).shift(1).fillna(False).astype(bool)
+    breaks = (~known & action & ~previous_adjusted).astype(int).groupby(keys).cumsum()
+    chained = ~known & out["close"].notna() & segment.gt(0) & breaks.eq(0) & anchor_close.gt(0)
+    adj[chained] = anchor_adj[chained] * out.loc[chained, "close"] / anchor_close[chained]
+    basis[chained] = "chained"
+    out["adj_close"] = adj
+    out["adj_close_basis"] = basis
+    return out.reindex(frame.index)
+
+
+def _recovered_from_overlap(frame: pd.DataFrame, traded: pd.DataFrame) -> pd.Series:
+    """Traded closes of a download's adjusted days (NaN where unknown) from its ratio to traded closes.
+
+    Yahoo's adjusted / traded ratio is a step function of the date that changes only at ex-dates.
+    Where the ratio on the nearest traded day before a day and on the nearest one after it is the
+    same (within SAME_RATIO_TOLERANCE), no dividend or split lies between them, and the day's
+    traded close is its adjusted close over that ratio. Otherwise (or with traded days on one side
+    only) nothing is known.
+    """
+    adjusted = frame[frame["price_basis"].eq("adjusted")][["date", "close"]].sort_values("date")
+    if adjusted.empty or traded.empty:
+        return pd.Series(np.nan, index=frame.index)
+    common = adjusted.merge(traded[["date", "close"]].rename(columns={"close": "traded"}), on="date")
+    common = common[common["traded"] > 0].assign(ratio=lambda c: c["close"] / c["traded"])[["date", "ratio"]]
+    if common.empty:
+        return pd.Series(np.nan, index=frame.index)
+    days = pd.DataFrame({"date": pd.to_datetime(adjusted["date"]), "row": adjusted.index})
+    ratios = common.assign(date=pd.to_datetime(common["date"])).sort_values("date")
+    before = pd.merge_asof(days, ratios, on="date", direction="backward")["ratio"].to_numpy()
+    after = pd.merge_asof(days, ratios, on="date", direction="forward")["ratio"].to_numpy()
+    same = np.abs(after / before - 1) <= SAME_RATIO_TOLERANCE
+    recovered = np.where(same, adjusted["close"].to_numpy() / before, np.nan)
+    return pd.Series(recovered, index=days["row"].to_numpy()).reindex(frame.index)
+
+
 def _choose_symbol(rows: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     """One symbol's rows from all its vintages, by the rules in the module docstring (the general case)."""
+    split_days = {(symbol, ex_date) for symbol, ex_date in zip(events["symbol"], events["ex_date"])}
     restated = []
     for vintage, frame in rows.groupby("vintage", sort=True):
         frame = frame.copy()
@@ -274,28 +359,32 @@ def _choose_symbol(rows: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
         for column in ("open", "high", "low", "close", "adj_close", "dividends"):
             frame[column] = frame[column] / factor
         frame["volume"] = frame["volume"] * factor
-        restated.append(frame.assign(vintage_date=basis_date))
+        restated.append(_chain_adjusted_close(frame.assign(vintage_date=basis_date), split_days))
+    traded_vintages = [v for v in restated if (v["price_basis"] == "raw").all()]
+    traded_days = pd.concat([v[v["price_basis"] == "raw"] for v in restated]).drop_duplicates("date")
     vintages = []
     for frame in restated:
         frame = frame.copy()
-        if (frame["price_basis"] == "adjusted").all():
-            adjusted_close = frame["close"].copy()
-            scale = None
+        adjusted_days = frame["price_basis"].eq("adjusted")
+        if adjusted_days.any():
+            # an adjusted download (or the adjusted days of an auto-adjusted one): its close is no
+            # traded close until recovered
+            recovered = pd.DataFrame(np.nan, index=frame.index, columns=["open", "high", "low", "close"])
             if frame["dividends"].notna().any():
-                traded = [v for v in restated if (v["price_basis"] == "raw").all()]
-                scale = _calibrated_scale(frame, pd.concat(traded) if traded else None)
-            if scale is None:
-                for column in ("open", "high", "low", "close"):
-                    frame[column] = np.nan
-                frame["price_basis"] = "adjusted"
-            else:
-                dividend_factor = _dividend_factors(frame, scale)
-                for column in ("open", "high", "low", "close"):
-                    frame[column] = frame[column] / dividend_factor
-                frame["price_basis"] = "from_dividends"
-            frame["adj_close"] = adjusted_close
-        elif frame["price_basis"].isin(["index", "fx"]).all():
-            frame["adj_close"] = frame["adj_close"].fillna(frame["close"])
+                scale = _calibrated_scale(frame, pd.concat(traded_vintages) if traded_vintages else None)
+                if scale is not None:
+                    dividend_factor = _dividend_factors(frame, scale)
+                    for column in recovered.columns:
+                        recovered[column] = frame[column] / dividend_factor
+                    recovered[~adjusted_days] = np.nan
+                    frame.loc[adjusted_days, "price_basis"] = "from_dividends"
+            by_overlap = _recovered_from_overlap(frame, traded_days) / frame["close"]
+            from_overlap = adjusted_days & frame["price_basis"].eq("adjusted") & by_overlap.notna()
+            for column in recovered.columns:
+                recovered.loc[from_overlap, column] = frame.loc[from_overlap, column] * by_overlap[from_overlap]
+            frame.loc[from_overlap, "price_basis"] = "from_overlap"
+            for column in recovered.columns:
+                frame.loc[adjusted_days, column] = recovered.loc[adjusted_days, column]
         frame["_rank"] = frame["price_basis"].map(BASIS_RANK)
         vintages.append(frame.set_index("date", drop=False))
 
@@ -308,14 +397,19 @@ def _choose_symbol(rows: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     # adj_close: one continuous series. The largest download is the anchor (a new file of a few
     # days must not rebase a whole history); every other one is rescaled onto the series by its
     # median ratio on common days (the factor of the dividends paid between the two downloads).
-    by_size = sorted(vintages, key=lambda v: (len(v), v["vintage_date"].iloc[0]), reverse=True)
-    adjusted = by_size[0]["adj_close"].dropna()
+    by_size = sorted(vintages, key=lambda v: (v["adj_close"].notna().sum(), v["vintage_date"].iloc[0]), reverse=True)
+    anchor = by_size[0][by_size[0]["adj_close"].notna()]
+    adjusted, how = anchor["adj_close"], anchor["adj_close_basis"]
     for frame in by_size[1:]:
-        other = frame["adj_close"].dropna()
+        frame = frame[frame["adj_close"].notna()]
+        other = frame["adj_close"]
         common = adjusted.index.intersection(other.index)
         ratio = float((adjusted[common] / other[common]).median()) if len(common) else 1.0
-        adjusted = pd.concat([adjusted, other[~other.index.isin(adjusted.index)] * ratio]).sort_index()
+        new = ~other.index.isin(adjusted.index)
+        adjusted = pd.concat([adjusted, other[new] * ratio]).sort_index()
+        how = pd.concat([how, frame.loc[new, "adj_close_basis"]]).sort_index()
     best["adj_close"] = adjusted.reindex(best.index).to_numpy()
+    best["adj_close_basis"] = how.reindex(best.index).to_numpy()
     return best.reset_index(drop=True)
 
 
@@ -339,9 +433,16 @@ def choose_prices(valid_rows: pd.DataFrame, splits: pd.DataFrame) -> Validated:
     simple = set(one_vintage[one_vintage].index) - set(adjusted_only) - split_later
     fast = valid_rows[valid_rows["symbol"].isin(simple)].copy()
     fast["vintage_date"] = fast["symbol"].map(last_day)
+    fast = fast.drop_duplicates(subset=["symbol", "date"])
     market = fast["price_basis"].isin(["index", "fx"])
+    fast["adj_close_basis"] = np.where(fast["adj_close"].notna(), "download", np.where(market, "unadjusted", None))
     fast.loc[market, "adj_close"] = fast.loc[market, "adj_close"].fillna(fast.loc[market, "close"])
-    chosen = [fast.drop_duplicates(subset=["symbol", "date"])]
+    # chained only where a download lacks an adjusted close (a whole backfill seldom does)
+    gaps = fast["symbol"].isin(fast.loc[fast["adj_close"].isna(), "symbol"].unique())
+    if gaps.any():
+        split_days = {(symbol, ex_date) for symbol, ex_date in zip(real_splits["symbol"], real_splits["ex_date"])}
+        fast.loc[gaps] = _chain_adjusted_close(fast[gaps], split_days)
+    chosen = [fast]
     for symbol, rows in valid_rows[~valid_rows["symbol"].isin(simple)].groupby("symbol", sort=True):
         chosen.append(_choose_symbol(rows, splits[(splits["symbol"] == symbol) & (splits["split_ratio"] != 1.0)]))
     out = pd.concat(chosen, ignore_index=True)

@@ -53,9 +53,13 @@ PRICES = RawTable(
         "stock_splits": "double",
         "currency": "varchar not null",  # USD, HKD; index_points; HKD_per_USD for FX
         # how `close` was obtained: raw (a traded close) | from_dividends (recovered from an adjusted
-        # download and its dividends) | adjusted (no traded close: close is null) | index | fx
+        # download and its dividends) | from_overlap (from its ratio to traded downloads on both
+        # sides) | adjusted (no traded close: close is null) | index | fx
         "price_basis": "varchar not null",
         "vintage_date": "date",  # the download the row was chosen from, dated by its last day
+        # how `adj_close` was obtained: download (the download's own adjusted close) | chained (the
+        # traded close's return chained from the last adjusted close) | unadjusted (index, FX) | null
+        "adj_close_basis": "varchar",
     },
     key=("symbol", "date"),
     provenance=("vintage_date",),
@@ -63,9 +67,9 @@ PRICES = RawTable(
     # recovered or missing one, nor by an older download (a file that could not be read leaves the
     # other downloads to fill its days: they must not overwrite what it gave).
     replace_only_if=(
-        "(case s.price_basis when 'adjusted' then 1 when 'from_dividends' then 2 else 3 end, "
+        "(case s.price_basis when 'adjusted' then 1 when 'from_dividends' then 2 when 'from_overlap' then 2 else 3 end, "
         "coalesce(s.vintage_date, date '1900-01-01')) >= "
-        "(case t.price_basis when 'adjusted' then 1 when 'from_dividends' then 2 else 3 end, "
+        "(case t.price_basis when 'adjusted' then 1 when 'from_dividends' then 2 when 'from_overlap' then 2 else 3 end, "
         "coalesce(t.vintage_date, date '1900-01-01'))"
     ),
 )

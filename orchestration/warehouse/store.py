@@ -57,6 +57,8 @@ def _migrate(conn: duckdb.DuckDBPyConnection, table: RawTable) -> None:
         conn.execute("alter table raw.prices alter column close drop not null")  # adjusted-only days
     if table is PRICES and "vintage_date" not in columns:
         conn.execute("alter table raw.prices add column vintage_date date")
+    if table is PRICES and "adj_close_basis" not in columns:
+        conn.execute("alter table raw.prices add column adj_close_basis varchar")
 
 
 def _check_columns(table: RawTable, frame: pd.DataFrame) -> None:

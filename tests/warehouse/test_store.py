@@ -22,7 +22,7 @@ def prices(*closes_by_day):
         [
             {"symbol": "ACME", "date": date(2025, 1, day), "open": c, "high": c, "low": c, "close": c,
              "adj_close": c, "volume": 1.0, "dividends": None, "stock_splits": None, "currency": "USD",
-             "price_basis": "raw", "vintage_date": date(2025, 1, 31)}  # fmt: skip
+             "price_basis": "raw", "vintage_date": date(2025, 1, 31), "adj_close_basis": "download"}  # fmt: skip
             for day, c in closes_by_day
         ],
         columns=PRICES.data_columns,
@@ -108,7 +108,7 @@ def test_a_load_larger_than_a_row_group_lands_whole(conn):
     )
     frame = frame.assign(open=1.0, high=2.0, low=0.5, close=1.5, adj_close=1.5, volume=10.0,
                          dividends=0.0, stock_splits=0.0, currency="USD", price_basis="raw",
-                         vintage_date=date(2025, 1, 31))  # fmt: skip
+                         vintage_date=date(2025, 1, 31), adj_close_basis="download")  # fmt: skip
     with transaction(conn):
         first = upsert(conn, PRICES, frame[PRICES.data_columns], "sample")
     frame.loc[frame.index[-1000:], "close"] = 1.75  # a correction of the last ten days

@@ -37,7 +37,8 @@ prices as not materialized (
     select
         symbol,
         date,
-        coalesce(adj_close_price, close_price) as performance_price,
+        -- the adjusted close only: a traded close in its place would mix two bases in one series
+        adj_close_price as performance_price,
         loaded_at
     from {{ ref('stg_prices') }}
 

@@ -21,6 +21,7 @@ renamed as (
         cast(low as double) as low_price,
         cast(close as double) as close_price,
         cast(adj_close as double) as adj_close_price,
+        adj_close_basis,
         currency,
         price_basis,
 

@@ -10,7 +10,7 @@ traded as (
 
     select symbol, company_id, date, market_cap_usd
     from {{ ref('fct_valuation_daily') }}
-    where price_basis in ('raw', 'from_dividends') and market_cap_usd > 0
+    where price_basis in ('raw', 'from_dividends', 'from_overlap') and market_cap_usd > 0
       -- only companies with two listings can breach: the join then holds their rows, not all
       -- of the history's (at 5,000 listings x 20 years, 4.8 -> 1.0 s)
       and company_id in (select company_id from {{ ref('dim_listing') }} group by company_id having count(*) > 1)
