@@ -5,6 +5,8 @@
 -- came from. Every later split of the company's primary listing (its stock_splits) is applied
 -- here, so all figures are on today's basis, the basis of the prices (split_factor: the product
 -- of the split ratios after the document; counts are multiplied by it, per-share figures divided).
+-- Per-share figures are per ordinary share: one stated per depositary share (unit per_ads) is
+-- divided by the ADS's ordinary shares.
 --
 -- Timing: `available_from` is the publication date (the filing date, or period end plus a
 -- configured lag), a date in the company's filing time zone (its primary listing's exchange) with
@@ -37,6 +39,20 @@ primary_listings as (
     select company_id, symbol, exchange_timezone
     from {{ ref('stg_universe_listings') }}
     where is_primary
+
+),
+
+ads_ratios as (
+
+    -- ordinary shares per depositary share: a per-ADS figure (Baidu's and PDD's releases print EPS
+    -- per ADS) is divided by it, so every per-share figure here is per ordinary share. A company
+    -- with no ADS listing in universe.yml has no ratio, and its per-ADS figures are left out (a
+    -- figure that cannot be put on the ordinary basis is not used). The ratio is the listing's as
+    -- configured; figures from before an ADS-ratio change would need the ratio then.
+    select company_id, max(shares_per_listing_unit) as ordinary_shares_per_ads
+    from {{ ref('stg_universe_listings') }}
+    where shares_per_listing_unit <> 1
+    group by company_id
 
 ),
 
@@ -146,7 +162,8 @@ final as (
         case with_split_factor.unit
             when 'shares' then with_split_factor.metric_value * with_split_factor.split_factor
             when 'per_share' then with_split_factor.metric_value / with_split_factor.split_factor
-            when 'per_ads' then with_split_factor.metric_value / with_split_factor.split_factor
+            when 'per_ads'
+                then with_split_factor.metric_value / with_split_factor.split_factor / ads_ratios.ordinary_shares_per_ads
             else with_split_factor.metric_value
         end as metric_value,
         with_split_factor.metric_value as reported_value,
@@ -157,6 +174,8 @@ final as (
         with_split_factor.loaded_at
     from with_split_factor
     inner join primary_listings on with_split_factor.company_id = primary_listings.company_id
+    left join ads_ratios on with_split_factor.company_id = ads_ratios.company_id
+    where with_split_factor.unit <> 'per_ads' or ads_ratios.ordinary_shares_per_ads is not null
 
 )
 

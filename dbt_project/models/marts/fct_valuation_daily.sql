@@ -274,7 +274,16 @@ final as (
         ttm_eps,
 
         ---------- ratios: null where the denominator is not positive
-        case when ttm_eps > 0 then close_price / ttm_eps end as pe_ttm,
+        -- on diluted EPS where a TTM EPS is known; otherwise market cap over TTM net income (the
+        -- same reported earnings, for a company whose releases print too few EPS figures: PDD)
+        case
+            when ttm_eps is not null then case when ttm_eps > 0 then close_price / ttm_eps end
+            when ttm_net_income_usd > 0 then market_cap_usd / ttm_net_income_usd
+        end as pe_ttm,
+        case
+            when ttm_eps is not null then case when ttm_eps > 0 then 'diluted_eps' end
+            when ttm_net_income_usd > 0 and market_cap_usd is not null then 'net_income'
+        end as pe_ttm_basis,
         case when ttm_revenue_usd > 0 then market_cap_usd / ttm_revenue_usd end as ps_ttm,
         case when ttm_ebitda_usd > 0 then (market_cap_usd + net_debt_usd) / ttm_ebitda_usd end as ev_ebitda_ttm,
         fundamentals_period_end,
