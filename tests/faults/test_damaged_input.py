@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import REPO_ROOT, SAMPLE_DIR, query
+from tests.conftest import REPO_ROOT, SAMPLE_DIR, query, run_pipeline
 from tests.faults.conftest import record
 
 pytestmark = [pytest.mark.faults, pytest.mark.sample]
@@ -217,3 +217,46 @@ def test_damaged_input_is_held_back_and_no_good_row_changes(case, good, tmp_path
     assert (changed, lost) == (0, 0)
     found = {reason for (reason,) in query(warehouse, "select distinct reason from raw.rejected_rows")}
     assert reasons <= found, f"{case}: expected {reasons} in raw.rejected_rows, found {found}"
+
+
+# A newer GOOGL download: 2026-04-08..10 as the sample has them, then Yahoo's newest bar without an
+# Adj Close (04-13), then a bar on an ex-dividend day without one (04-14, a dividend of 0.21).
+NEWEST_BARS = [
+    "2026-04-13,GOOGL,USD,318.0,322.5,317.5,321.5,,25000000,,,raw,newest",
+    "2026-04-14,GOOGL,USD,321.0,323.0,319.0,322.0,,21000000,0.21,,raw,newest",
+]
+
+
+def test_a_traded_close_without_an_adjusted_close_builds_and_is_named(good, tmp_path):
+    """Accepted by the loader, so no ERROR test downstream may fail on it: the build publishes, the
+    return of a bar without an Adj Close is chained, and the day no return can be chained to is named."""
+    good_warehouse, before = good
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(SAMPLE_DIR, snapshot)
+    overlap = [row_of(SAMPLE_DIR / US_NEW, "GOOGL", day) for day in ("2026-04-08", "2026-04-09", "2026-04-10")]
+    (snapshot / "prices/zz_newest_bars.csv").write_text(PRICE_HEADER + "\n" + "\n".join(overlap + NEWEST_BARS) + "\n")
+    warehouse = tmp_path / "valuation.duckdb"
+    shutil.copy(good_warehouse, warehouse)
+
+    run_pipeline(warehouse, snapshot, REPO_ROOT / "universe.yml", as_of=AS_OF)  # asserts the run succeeded
+    after = raw_state(warehouse)
+    compared = sum(len(rows) for rows in before.values())
+    changed = sum(1 for t in before for key, row in before[t].items() if key in after[t] and after[t][key] != row)
+    lost = sum(1 for t in before for key in before[t] if key not in after[t])
+    record("damaged input: a traded close without an adjusted close", 1, compared, lost, changed)
+    assert (changed, lost) == (0, 0)
+
+    adjusted = dict(query(warehouse, "select date::varchar, adj_close from raw.prices where symbol = 'GOOGL' "
+                                     "and date >= '2026-04-10'"))  # fmt: skip
+    # 04-13 has the traded return from 04-10 (no dividend or split between): 321.5 / 317.24
+    assert adjusted["2026-04-13"] / adjusted["2026-04-10"] == pytest.approx(321.5 / 317.239990234375, rel=1e-12)
+    assert adjusted["2026-04-14"] is None, "a dividend that day: the return is unknown, not the traded one"
+    assert query(warehouse, "select adj_close_basis from raw.prices where symbol = 'GOOGL' and date = '2026-04-13'") == [("chained",)]
+    named = query(warehouse, "select symbol, first_date::varchar, last_date::varchar, days_without_adjusted_close "
+                             "from dbt_test__audit.prices_without_an_adjusted_close")  # fmt: skip
+    assert ("GOOGL", "2026-04-14", "2026-04-14", 1) in named
+    # the marts were built over the new days (valuation uses the traded close; returns stop at the gap)
+    assert query(warehouse, "select close, return_1w is null from marts.fct_valuation_daily "
+                            "join marts.mart_relative_performance using (symbol) "
+                            "where symbol = 'GOOGL' and date = '2026-04-14' and as_of_date = date") == [(322.0, True)]
+    assert query(warehouse, "select count(*) from marts.fct_valuation_daily where symbol = 'GOOGL' and date = '2026-04-13'") == [(1,)]
