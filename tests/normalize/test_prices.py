@@ -237,3 +237,53 @@ def test_the_vectorized_single_download_path_is_the_general_rule(bars):
         general.sort_values(order, ignore_index=True)[PRICES.data_columns].astype(fast.rows.dtypes.to_dict()),
         check_dtype=False,
     )
+
+
+def test_a_bar_without_an_adjusted_close_gets_the_traded_return_chained():
+    # Yahoo's newest bar without an Adj Close: 98 x 102 / 100 = 99.96, the traded return of the day
+    chosen = choose(bar(day="2025-01-06", close=100.0, adj_close=98.0), bar(day="2025-01-07", close=102.0, adj_close=""))
+    assert chosen["adj_close"].tolist() == pytest.approx([98.0, 99.96], rel=1e-12)
+    assert chosen["adj_close_basis"].tolist() == ["download", "chained"]
+    assert chosen["close"].tolist() == [100.0, 102.0], "the traded close is untouched"
+
+
+def test_no_return_is_chained_across_a_dividend():
+    # A dividend of 2 on 01-07: the adjusted return is not the traded one, and is unknown here; the
+    # chain stays broken until a download gives an adjusted close again.
+    chosen = choose(bar(day="2025-01-06", close=100.0, adj_close=98.0),
+                    bar(day="2025-01-07", close=101.0, adj_close="", dividends=2.0),
+                    bar(day="2025-01-08", close=103.0, adj_close=""))  # fmt: skip
+    assert chosen["adj_close"].iloc[0] == 98.0 and chosen["adj_close"].iloc[1:].isna().all()
+    assert chosen["adj_close_basis"].iloc[0] == "download" and chosen["adj_close_basis"].iloc[1:].isna().all()
+    assert chosen["close"].tolist() == [100.0, 101.0, 103.0], "valuation still has its traded closes"
+
+
+def test_an_auto_adjusted_download_gives_adjusted_days_and_traded_days_on_one_basis():
+    # auto_adjust=True: the day before the ex-date of a dividend of 1 is adjusted (traded 100, factor
+    # 1 - 1/100 = 0.99, so 99); the ex-date and later are traded closes, equal to their adjusted ones.
+    chosen = choose(bar(day="2025-01-06", close=99.0, adj_close="", basis="adjusted", dividends=0.0),
+                    bar(day="2025-01-07", close=101.0, adj_close="", dividends=1.0),
+                    bar(day="2025-01-08", close=102.0, adj_close=""))  # fmt: skip
+    assert chosen["close"].tolist() == pytest.approx([99.0 / 0.99, 101.0, 102.0], rel=1e-12)
+    assert chosen["price_basis"].tolist() == ["from_dividends", "raw", "raw"]
+    assert chosen["adj_close"].tolist() == pytest.approx([99.0, 101.0, 102.0], rel=1e-12)
+
+
+def test_an_adjusted_close_is_a_traded_close_over_the_same_ratio_on_both_sides():
+    # adjusted / traded = 99 / 100 = 0.99 on 01-06 and 108.9 / 110 = 0.99 on 01-09: no dividend lies
+    # between, so 01-07 is 101.97 / 0.99 = 103 and 01-08 is 102.96 / 0.99 = 104.
+    traded = [bar(day="2025-01-06", close=100.0, vintage="traded.csv"), bar(day="2025-01-09", close=110.0, vintage="traded.csv")]
+    adjusted = series({"2025-01-06": 99.0, "2025-01-07": 101.97, "2025-01-08": 102.96, "2025-01-09": 108.9},
+                      vintage="adjusted.csv", basis="adjusted", adj_close="")  # fmt: skip
+    chosen = choose(*traded, *adjusted)
+    assert chosen["close"].tolist() == pytest.approx([100.0, 103.0, 104.0, 110.0], rel=1e-12)
+    assert chosen["price_basis"].tolist() == ["raw", "from_overlap", "from_overlap", "raw"]
+
+
+def test_a_ratio_that_changes_between_two_traded_days_recovers_nothing():
+    # 0.99 on 01-06, 1.0 on 01-09: a dividend went ex between them, on a day the data does not tell
+    traded = [bar(day="2025-01-06", close=100.0, vintage="traded.csv"), bar(day="2025-01-09", close=110.0, vintage="traded.csv")]
+    adjusted = series({"2025-01-06": 99.0, "2025-01-07": 101.97, "2025-01-09": 110.0},
+                      vintage="adjusted.csv", basis="adjusted", adj_close="")  # fmt: skip
+    chosen = choose(*traded, *adjusted)
+    assert np.isnan(chosen["close"].iloc[1]) and chosen["price_basis"].iloc[1] == "adjusted"
