@@ -294,3 +294,89 @@ def test_an_incremental_rebuild_keeps_the_peak_from_before_the_history_it_reads(
     )[0]
     assert 0 < rebuilt < 20 and kept > 2000, (rebuilt, kept)
     assert_drawdowns_from_the_running_maximum(warehouse)
+
+
+def fx_close(sample_dir: Path, file: str, ticker: str, day: str) -> float:
+    return sample_close(sample_dir, file, ticker, day)
+
+
+def test_alibaba_market_cap_uses_the_latest_dated_count_known_on_the_day(sample_warehouse, sample_dir):
+    # On 2025-02-14 the latest count published is the repurchase update of 2024-10-02: 18,620 million
+    # ordinary shares at 2024-09-30 (not the fiscal year's weighted average of about 20.4 bn).
+    shares = figure(sample_dir, "alibaba_share_counts_and_non_gaap.csv", "BABA", "shares_outstanding",
+                    "2024-09-30", "2024-10-02") * 1e6  # fmt: skip
+    assert shares == 18_620e6
+    hk_close = sample_close(sample_dir, "hk_daily_adjusted_2020_2025_june.csv", "9988.HK", "2025-02-14")  # traded from 2024-06-12
+    ads_close = sample_close(sample_dir, "adr_daily_raw_2024_2025.csv", "BABA", "2025-02-14")
+    usd_hkd = fx_close(sample_dir, "fx_hkd_daily_2016_2026.csv", "USDHKD=X", "2025-02-14")
+    hk, ads = fct(sample_warehouse, "9988.HK", "2025-02-14"), fct(sample_warehouse, "BABA", "2025-02-14")
+    assert (hk["shares"], hk["shares_basis"], hk["basis"]) == (shares, "shares_outstanding", "raw")
+    assert hk["local"] == pytest.approx(shares * hk_close, rel=1e-12)  # HKD 18.62 bn x 124.10 = 2,310.7 bn
+    assert hk["local"] / 1e9 == pytest.approx(2_310.7, abs=0.05)
+    assert ads["usd"] == pytest.approx(shares * ads_close / 8, rel=1e-12)  # 8 ordinary shares per ADS
+    # the two listings: 18.62 bn x 124.10 / 7.788 = USD 296.7 bn against 18.62 bn x 124.73 / 8 = 290.3 bn
+    assert hk["usd"] == pytest.approx(shares * hk_close / usd_hkd, rel=1e-12)
+    assert abs(ads["usd"] / hk["usd"] - 1) == pytest.approx(1 - 124.7300033569336 / 8 / (124.0999984741211 / usd_hkd), rel=1e-9)
+    assert abs(ads["usd"] / hk["usd"] - 1) < 0.03
+    # a quarter earlier, the count of 2024-06-30 (19,024 million, published 2024-07-02) held
+    earlier = fct(sample_warehouse, "BABA", "2024-08-01")
+    assert earlier["shares"] == figure(sample_dir, "alibaba_share_counts_and_non_gaap.csv", "BABA", "shares_outstanding",
+                                       "2024-06-30", "2024-07-02") * 1e6 == 19_024e6  # fmt: skip
+
+
+def test_googl_and_meta_pe_rest_on_fy2024_from_their_original_filings(sample_warehouse, sample_dir):
+    # Alphabet's 10-K of 2025-02-05 (diluted EPS 8.04) and Meta's release of 2025-01-29 (23.86) are
+    # both known on 2025-02-14: P/E = close / FY2024 EPS, not FY2023's.
+    for symbol, filed, expected_period in (("GOOGL", "2025-02-05", date(2024, 12, 31)), ("META", "2025-01-29", date(2024, 12, 31))):
+        eps = figure(sample_dir, "googl_meta_fy2024_original_filings.csv", symbol, "eps_diluted", "2024-12-31", filed)
+        close = sample_close(sample_dir, "us_daily_raw_2021_2026.csv", symbol, "2025-02-14")
+        row = fct(sample_warehouse, symbol, "2025-02-14")
+        assert (row["eps"], row["period_end"]) == (eps, expected_period), symbol
+        assert row["pe"] == pytest.approx(close / eps, rel=1e-12), symbol  # GOOGL 185.23 / 8.04 = 23.0, META 736.67 / 23.86 = 30.9
+    assert fct(sample_warehouse, "GOOGL", "2025-02-14")["pe"] == pytest.approx(23.04, abs=0.01)
+    assert fct(sample_warehouse, "META", "2025-02-14")["pe"] == pytest.approx(30.87, abs=0.01)
+
+
+def test_baidu_is_valued_from_its_release_per_ads(sample_warehouse, sample_dir):
+    # 2025-02-14: Baidu's FY2024 release is of 2025-02-18, so FY2023 from the release of 2024-02-28:
+    # diluted EPS RMB 55.08 per ADS, net income to Baidu RMB 20,315 million. The sample has no share
+    # count: the ADS count the release implies is 20,315 m / 55.08. The close is the adjusted
+    # download's, whose ratio to the traded closes is 1 before (2024-03-08) and after (2025-06-11).
+    eps_per_ads = figure(sample_dir, "baidu_results_fy2022_fy2024.csv", "BIDU", "eps_diluted_per_ADS", "2023-12-31", "2024-02-28")
+    income = figure(sample_dir, "baidu_results_fy2022_fy2024.csv", "BIDU", "net_income_attributable_to_equity_holders",
+                    "2023-12-31", "2024-02-28") * 1e6  # fmt: skip
+    close = sample_close(sample_dir, "adr_daily_adjusted_2021_2026.csv", "BIDU", "2025-02-14")
+    cny = fx_close(sample_dir, "fx_cny_daily_2014_2026.csv", "CNY=X", "2025-02-14")
+    row = fct(sample_warehouse, "BIDU", "2025-02-14")
+    assert (row["basis"], row["shares_basis"], row["ttm_basis"]) == ("from_overlap", "implied_by_net_income_and_eps", "fiscal_year")
+    assert row["close"] == pytest.approx(close, rel=1e-9)
+    assert row["eps"] == pytest.approx(eps_per_ads / cny, rel=1e-9)  # USD per ADS
+    assert row["pe"] == pytest.approx(close / (eps_per_ads / cny), rel=1e-9)
+    assert row["shares"] == pytest.approx(income / (eps_per_ads / 8), rel=1e-9)  # 8 Class A shares per ADS
+    assert row["usd"] == pytest.approx(income / eps_per_ads * close, rel=1e-9)  # ADS count x ADS price
+    # the Hong Kong line (1 share per unit) agrees: the same count at the HKD close
+    hk = fct(sample_warehouse, "9888.HK", "2025-02-14")
+    assert hk["shares"] == pytest.approx(row["shares"], rel=1e-12)
+
+
+def test_pdd_pe_over_net_income_where_its_releases_print_too_few_eps(sample_warehouse, sample_dir):
+    # PDD's releases in the sample give diluted EPS for two quarters only, but net income for the
+    # four quarters Q3 2024 .. Q2 2025 (Q4 2024 rounded to RMB 27.4 bn): P/E = market cap / TTM net
+    # income, the market cap from the ADS count the Q2 2025 release implies (30,753.5 m / RMB 20.75).
+    file = "pdd_results_2022_2025.csv"
+    item = "net_income_attributable_to_ordinary_shareholders"
+    ttm_income = (figure(sample_dir, file, "PDD", item, "2024-09-30", "2024-11-21") * 1e6
+                  + figure(sample_dir, file, "PDD", item, "2024-12-31", "2025-03-20") * 1e9
+                  + figure(sample_dir, file, "PDD", item, "2025-03-31", "2025-05-27") * 1e6
+                  + figure(sample_dir, file, "PDD", item, "2025-06-30", "2025-08-25") * 1e6)  # fmt: skip
+    ads_count = figure(sample_dir, file, "PDD", item, "2025-06-30", "2025-08-25") * 1e6 / figure(
+        sample_dir, file, "PDD", "eps_diluted_per_ADS", "2025-06-30", "2025-08-25")
+    close = sample_close(sample_dir, "us_daily_raw_2021_2026.csv", "PDD", "2026-03-20")
+    cny = fx_close(sample_dir, "fx_cny_daily_2025_2026.csv", "CNY=X", "2026-03-20")
+    row = fct(sample_warehouse, "PDD", "2026-03-20")
+    assert row["usd"] == pytest.approx(ads_count * close, rel=1e-9)
+    assert row["pe"] == pytest.approx(ads_count * close / (ttm_income / cny), rel=1e-9)
+    assert query(sample_warehouse, "select pe_ttm_basis from marts.fct_valuation_daily where symbol = 'PDD' "
+                                   "and date = '2026-03-20'") == [("net_income",)]  # fmt: skip
+    # on 2026-04-10 the sample's CNY=X has ended (2026-03-23, carried 7 days at most): no P/E, no guess
+    assert fct(sample_warehouse, "PDD", "2026-04-10")["pe"] is None
