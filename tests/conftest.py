@@ -18,8 +18,10 @@ REPO_ROOT = Path(__file__).parent.parent
 SAMPLE_DIR = Path(os.environ.get("VALUATION_SAMPLE_DIR", REPO_ROOT.parent / "shared" / "market-sample"))
 
 
-def run_pipeline(warehouse: Path, snapshot_dir: Path, universe: Path, as_of: str) -> dg.ExecuteInProcessResult:
-    """Materialize every asset (raw ingest, then dbt build) for real, into `warehouse`."""
+def run_pipeline(
+    warehouse: Path, snapshot_dir: Path, universe: Path, as_of: str, selection: dg.AssetSelection | None = None
+) -> dg.ExecuteInProcessResult:
+    """Materialize every asset (raw ingest, then dbt build), or those of `selection`, for real, into `warehouse`."""
     from orchestration.defs.dbt import dbt_resource
     from orchestration.defs.resources import MarketDataResource
     from orchestration.definitions import pipeline_assets
@@ -38,6 +40,7 @@ def run_pipeline(warehouse: Path, snapshot_dir: Path, universe: Path, as_of: str
                 "dbt": dbt_resource(),
                 "run_settings": run_settings(),
             },
+            selection=selection,
         )
     assert result.success
     return result

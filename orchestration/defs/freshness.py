@@ -11,7 +11,13 @@ import pandas as pd
 
 from orchestration.defs.resources import RunSettings, WarehouseResource
 from orchestration.defs.ingest import PRICES_KEY, PROFILES_KEY, STATEMENTS_KEY
-from orchestration.freshness import Freshness, fundamentals_freshness, series_freshness
+from orchestration.freshness import (
+    Freshness,
+    StatementsHeld,
+    annual_report_window_days,
+    fundamentals_freshness,
+    series_freshness,
+)
 from orchestration.instruments import FX_CALENDAR
 from orchestration.defs.catalog import OWNERS, PYTHON_DUCKDB
 from orchestration.warehouse import transaction
@@ -31,7 +37,7 @@ FRESHNESS_COLUMNS = ["symbol", "dataset", "exchange_calendar", "last_data_date",
             "all_data_fresh",
             asset=FRESHNESS_KEY,
             description="Every listing, benchmark and FX pair has its exchange's latest closed session; "
-            "profiles and statements are current. Failed rows are listed.",
+            "profiles are current and statements hold every fiscal period that is due. Failed rows are listed.",
         )
     ],
     description="One row per (symbol, dataset): last data date, the latest session that has closed on the "
@@ -46,9 +52,15 @@ def data_freshness(duckdb: WarehouseResource, run_settings: RunSettings) -> dg.M
     with duckdb.get_connection() as conn:
         last_price = dict(conn.execute("select symbol, max(date) from raw.prices group by symbol").fetchall())
         last_profile = dict(conn.execute("select symbol, max(snapshot_date) from raw.company_profiles group by symbol").fetchall())
-        last_quarter = dict(conn.execute(
-            "select symbol, max(period_end) from raw.financial_statements where period_type = 'quarterly' group by symbol"
-        ).fetchall())  # fmt: skip
+        # Only income and cash-flow periods date a fiscal period (orchestration.freshness.StatementsHeld);
+        # balance rows include instants such as a cover page's share count "as of" any day.
+        held = {symbol: StatementsHeld(*dates) for symbol, *dates in conn.execute(
+            "select symbol, "
+            "max(period_end) filter (where statement in ('income', 'cashflow') and period_type = 'quarterly'), "
+            "max(period_end) filter (where statement in ('income', 'cashflow') and period_type = 'annual'), "
+            "max(period_end) filter (where statement = 'balance') "
+            "from raw.financial_statements group by symbol"
+        ).fetchall()}  # fmt: skip
         last_release = dict(conn.execute(
             "select symbol, max(last_release) from raw.fetch_log where dataset = 'financial_statements' group by symbol"
         ).fetchall())  # fmt: skip
@@ -60,8 +72,11 @@ def data_freshness(duckdb: WarehouseResource, run_settings: RunSettings) -> dg.M
         rows.append(series_freshness(listing.symbol, "prices", cal, last_price.get(listing.symbol), clock))
         rows.append(series_freshness(listing.symbol, "profile", cal, last_profile.get(listing.symbol), clock))
         if listing.primary:
-            rows.append(fundamentals_freshness(listing.symbol, cal, last_quarter.get(listing.symbol),
-                                               last_release.get(listing.symbol), clock))  # fmt: skip
+            rows.append(fundamentals_freshness(
+                listing.symbol, cal, clock, fiscal_year_end_month=company.fiscal_year_end_month,
+                held=held.get(listing.symbol, StatementsHeld()), last_release=last_release.get(listing.symbol),
+                annual_window_days=annual_report_window_days(company.country),
+            ))  # fmt: skip
     for benchmark in universe.benchmarks:
         rows.append(series_freshness(benchmark.symbol, "prices", calendars[benchmark.exchange], last_price.get(benchmark.symbol), clock))
     for pair in universe.fx_pairs:
