@@ -192,12 +192,14 @@ def test_baba_and_9988_hk_agree_on_days_both_have_traded_closes(sample_warehouse
     with capsys.disabled():
         print(f"\nBABA vs 9988.HK USD market cap on {len(diffs)} common days with traded closes: "
               f"median {median:+.3%}, mean {mean:+.3%}, {sum(abs(d) <= 0.01 for d in diffs)} within 1%")  # fmt: skip
-    assert len(diffs) > 850
+    assert len(diffs) > 1_100  # 2019-11-26 .. 2025-10-30, with BABA's traded closes after 2024-03-08 now
     assert abs(median) < 0.01 and abs(mean) < 0.01
-    # BABA has no traded close after 2024-03-08 in the sample (only a dividend-adjusted series with
-    # no dividends listed): its valuation is null there, never computed from an adjusted close.
-    assert query(sample_warehouse, "select count(*) from marts.fct_valuation_daily where symbol = 'BABA' "
-                                   "and date > '2024-03-08' and (market_cap_usd is not null or close is not null)") == [(0,)]  # fmt: skip
+    # BABA's closes after 2024-03-08 are traded ones (adr_daily_raw_2024_2025.csv, then the raw rows
+    # of us_daily_autoadjusted_2025_2026.csv): never the dividend-adjusted series of the other file,
+    # and not its one adjusted row (2025-06-11, a day the first file has as traded)
+    assert query(sample_warehouse, "select count(*), count(close) filter (where price_basis = 'raw') "
+                                   "from marts.fct_valuation_daily where symbol = 'BABA' "
+                                   "and date between '2024-03-11' and '2026-04-10'") == [(523, 523)]  # fmt: skip
 
 
 def test_peer_median_on_one_date(sample_warehouse, sample_dir):
@@ -230,16 +232,18 @@ def test_peer_comparison_is_at_one_as_of_date(sample_warehouse):
 
 
 def test_every_company_with_data_has_market_cap_and_pe_in_february_2025(sample_warehouse):
-    # The seed's window: every trading day of February 2025 has both, for each company whose
-    # filings in the sample support it (Tencent: no share count in the sample; BABA: no traded close).
+    # The seed's window: every trading day of February 2025 has both, for each company whose data
+    # in the sample supports it - all but JD and PDD, whose first EPS figures come from releases of
+    # 2025-03-06 (JD's Q4 2024) and 2025-08-25 (PDD's Q2 2025), and which print no share count.
     rows = query(sample_warehouse, "select symbol, count(*), count(market_cap_usd), count(pe_ttm) "
                                    "from marts.fct_valuation_daily where date between '2025-02-01' and '2025-02-28' "
                                    "group by symbol")  # fmt: skip
     counts = {symbol: (days, caps, pes) for symbol, days, caps, pes in rows}
-    for symbol in ("AAPL", "MSFT", "AMZN", "GOOGL", "META", "NVDA", "9988.HK"):
+    for symbol in ("AAPL", "MSFT", "AMZN", "GOOGL", "META", "NVDA", "BABA", "9988.HK", "0700.HK", "BIDU", "9888.HK"):
         days, caps, pes = counts[symbol]
-        assert days == caps == pes, symbol
-    assert counts["0700.HK"][2] == counts["0700.HK"][0] and counts["0700.HK"][1] == 0
+        assert days == caps == pes and days >= 15, symbol
+    for symbol in ("JD", "9618.HK", "PDD"):
+        assert counts[symbol][0] >= 15 and counts[symbol][1:] == (0, 0), symbol
 
 
 def test_every_price_row_is_loaded_or_rejected_and_nothing_is_held_back(sample_warehouse):
@@ -362,7 +366,8 @@ def test_baidu_is_valued_from_its_release_per_ads(sample_warehouse, sample_dir):
 def test_pdd_pe_over_net_income_where_its_releases_print_too_few_eps(sample_warehouse, sample_dir):
     # PDD's releases in the sample give diluted EPS for two quarters only, but net income for the
     # four quarters Q3 2024 .. Q2 2025 (Q4 2024 rounded to RMB 27.4 bn): P/E = market cap / TTM net
-    # income, the market cap from the ADS count the Q2 2025 release implies (30,753.5 m / RMB 20.75).
+    # income, the market cap from the count the Q2 2025 release implies: 30,753.5 m over the diluted
+    # EPS per ordinary share, RMB 5.19 (printed beside 20.75 per ADS: the per-share one is taken).
     file = "pdd_results_2022_2025.csv"
     item = "net_income_attributable_to_ordinary_shareholders"
     ttm_income = (figure(sample_dir, file, "PDD", item, "2024-09-30", "2024-11-21") * 1e6
@@ -370,7 +375,7 @@ def test_pdd_pe_over_net_income_where_its_releases_print_too_few_eps(sample_ware
                   + figure(sample_dir, file, "PDD", item, "2025-03-31", "2025-05-27") * 1e6
                   + figure(sample_dir, file, "PDD", item, "2025-06-30", "2025-08-25") * 1e6)  # fmt: skip
     ads_count = figure(sample_dir, file, "PDD", item, "2025-06-30", "2025-08-25") * 1e6 / figure(
-        sample_dir, file, "PDD", "eps_diluted_per_ADS", "2025-06-30", "2025-08-25")
+        sample_dir, file, "PDD", "eps_diluted_per_ordinary_share", "2025-06-30", "2025-08-25") / 4  # 4 shares per ADS
     close = sample_close(sample_dir, "us_daily_raw_2021_2026.csv", "PDD", "2026-03-20")
     cny = fx_close(sample_dir, "fx_cny_daily_2025_2026.csv", "CNY=X", "2026-03-20")
     row = fct(sample_warehouse, "PDD", "2026-03-20")

@@ -40,6 +40,7 @@ UNIT_SCALES: dict[str, tuple[int, str]] = {
     "thousand_shares": (10**3, "shares"),
     "million_shares": (10**6, "shares"),
     "billion_shares": (10**9, "shares"),
+    "million_ADS": (10**6, "ads"),  # depositary shares: int_financial_metrics turns them into ordinary ones
 }
 CASHFLOW_PREFIXES = ("capex", "depreciation", "amortization", "operating_cash_flow", "free_cash_flow",
                      "principal_payments")  # fmt: skip

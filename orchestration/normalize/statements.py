@@ -12,7 +12,7 @@ from orchestration.warehouse.schema import FINANCIAL_STATEMENTS
 
 STATEMENTS = {"income", "balance", "cashflow"}
 PERIOD_TYPES = {"quarterly", "annual"}
-UNITS = {"amount", "shares", "per_share", "per_ads"}
+UNITS = {"amount", "shares", "ads", "per_share", "per_ads"}  # ads: a count of depositary shares
 # Currencies as ISO 4217: Chinese filings say RMB, markets quote CNY.
 CURRENCY_ALIASES = {"RMB": "CNY"}
 
@@ -112,7 +112,7 @@ def validate_statements(frame: pd.DataFrame, as_of: date, known_currencies: set[
         ("unknown_period_type", ~typed["period_type"].isin(PERIOD_TYPES)),
         ("unknown_unit", ~typed["unit"].isin(UNITS)),
         ("unknown_currency", is_amount & ~currency_ok),
-        ("negative_share_count", typed["unit"].eq("shares") & (value < 0)),
+        ("negative_share_count", typed["unit"].isin(["shares", "ads"]) & (value < 0)),
         ("period_ends_before_it_starts", period_start >= period_end),
         ("period_end_in_future", period_end > pd.Timestamp(as_of)),  # NaT compares False
         ("filed_before_period_end", filed_date < period_end),

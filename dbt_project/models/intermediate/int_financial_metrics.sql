@@ -5,8 +5,9 @@
 -- came from. Every later split of the company's primary listing (its stock_splits) is applied
 -- here, so all figures are on today's basis, the basis of the prices (split_factor: the product
 -- of the split ratios after the document; counts are multiplied by it, per-share figures divided).
--- Per-share figures are per ordinary share: one stated per depositary share (unit per_ads) is
--- divided by the ADS's ordinary shares.
+-- Per-share figures are per ordinary share and counts count ordinary shares: one stated per
+-- depositary share (unit per_ads) is divided by the ADS's ordinary shares, a count of depositary
+-- shares (unit ads) multiplied by them.
 --
 -- Timing: `available_from` is the publication date (the filing date, or period end plus a
 -- configured lag), a date in the company's filing time zone (its primary listing's exchange) with
@@ -161,6 +162,8 @@ final as (
         with_split_factor.filed_date is null as is_available_from_assumed,
         case with_split_factor.unit
             when 'shares' then with_split_factor.metric_value * with_split_factor.split_factor
+            when 'ads'
+                then with_split_factor.metric_value * with_split_factor.split_factor * ads_ratios.ordinary_shares_per_ads
             when 'per_share' then with_split_factor.metric_value / with_split_factor.split_factor
             when 'per_ads'
                 then with_split_factor.metric_value / with_split_factor.split_factor / ads_ratios.ordinary_shares_per_ads
@@ -175,7 +178,7 @@ final as (
     from with_split_factor
     inner join primary_listings on with_split_factor.company_id = primary_listings.company_id
     left join ads_ratios on with_split_factor.company_id = ads_ratios.company_id
-    where with_split_factor.unit <> 'per_ads' or ads_ratios.ordinary_shares_per_ads is not null
+    where with_split_factor.unit not in ('per_ads', 'ads') or ads_ratios.ordinary_shares_per_ads is not null
 
 )
 

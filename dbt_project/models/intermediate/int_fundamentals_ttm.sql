@@ -13,7 +13,8 @@ with
 
 flows as (
 
-    -- one version per figure and publication date
+    -- one version per figure and publication date; of an EPS printed both per ordinary share and
+    -- per ADS (Alibaba, PDD), the one per ordinary share as printed, not the per-ADS one divided
     select company_id, metric, period_type, period_end, currency, available_from, metric_value
     from {{ ref('int_financial_metrics') }}
     where metric in (
@@ -21,7 +22,7 @@ flows as (
     )
     qualify row_number() over (
         partition by company_id, metric, period_type, period_end, currency, available_from
-        order by metric_value
+        order by unit = 'per_ads', metric_value
     ) = 1
 
 ),

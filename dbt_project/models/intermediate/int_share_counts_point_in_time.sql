@@ -36,10 +36,11 @@ implied as (
         and income.currency = eps.currency
     where income.metric = 'net_income' and eps.metric = 'eps_diluted'
       and income.metric_value > 0 and eps.metric_value > 0
-    -- a per-ADS and a per-share EPS of one period imply the same count: one of them
+    -- of a per-share and a per-ADS EPS of one period (the same count up to rounding), the EPS per
+    -- ordinary share as printed, as the TTM takes it (int_fundamentals_ttm)
     qualify row_number() over (
         partition by income.company_id, income.available_from, income.period_end
-        order by income.period_type, eps.unit
+        order by income.period_type, eps.unit = 'per_ads'
     ) = 1
 
 ),
@@ -61,12 +62,14 @@ counts as (
             when 'shares_outstanding' then 1
             when 'shares_outstanding_class' then 2
             else 3
-        end as basis_rank
+        end as basis_rank,
+        -- a count of ordinary shares before the same count stated in depositary shares
+        unit = 'ads' as in_depositary_shares
     from metrics
     where metric in ('shares_outstanding', 'shares_outstanding_class', 'weighted_avg_shares_diluted')
-      and unit = 'shares'
+      and unit in ('shares', 'ads')
     union all
-    select * from implied
+    select *, false from implied
 
 ),
 
@@ -77,7 +80,7 @@ outstanding as (
     from counts
     where basis_rank < 3
     qualify row_number() over (
-        partition by company_id, available_from order by shares_as_of desc, basis_rank
+        partition by company_id, available_from order by shares_as_of desc, basis_rank, in_depositary_shares
     ) = 1
 
 ),
