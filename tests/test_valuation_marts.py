@@ -3,11 +3,12 @@ relative performance. Every expected value is worked out by hand from tests/fixt
 
 DRGN (reports in CNY; one ADS = 8 ordinary shares; 9999.HK = 1 share) publishes quarters:
     period end   filed        revenue  net income  EPS/share  op. income  D&A  capex (bn CNY)
-    2023-12-31   2024-02-20   260      40          2.00       30          5    10
-    2024-03-31   2024-05-14   240      30          1.50       28          5    12
-    2024-06-30   2024-08-15   250      25          1.25       29          5    14
-    2024-09-30   2024-11-15   270      45          2.25       35          5    16
-    2024-12-31   2025-01-08   280      50          2.50       40          6    20
+    2023-12-31   2024-02-20   260      16.8        2.00       30          5    10
+    2024-03-31   2024-05-14   240      12.6        1.50       28          5    12
+    2024-06-30   2024-08-15   250      10.5        1.25       29          5    14
+    2024-09-30   2024-11-15   270      18.9        2.25       35          5    16
+    2024-12-31   2025-01-08   280      21          2.50       40          6    20
+(net income / EPS = 8.4 bn shares: the count the figures imply until a share count is filed)
 Shares 8,000,000,000 filed 2025-01-06, restated to 7,900,000,000 on 2025-01-09.
 Filing dates are New York dates (DRGN, the primary listing, trades on the NYSE) with no time of
 day: a figure counts from DRGN's next session, and from the next 9999.HK session that opens after
