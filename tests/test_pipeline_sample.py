@@ -359,9 +359,14 @@ def test_baidu_is_valued_from_its_release_per_ads(sample_warehouse, sample_dir):
     # diluted EPS RMB 55.08 per ADS, net income to Baidu RMB 20,315 million. The sample has no share
     # count: the ADS count the release implies is 20,315 m / 55.08. The close is the adjusted
     # download's, whose ratio to the traded closes is 1 before (2024-03-08) and after (2025-06-11).
-    eps_per_ads = figure(sample_dir, "baidu_results_fy2022_fy2024.csv", "BIDU", "eps_diluted_per_ADS", "2023-12-31", "2024-02-28")
-    income = figure(sample_dir, "baidu_results_fy2022_fy2024.csv", "BIDU", "net_income_attributable_to_equity_holders",
-                    "2023-12-31", "2024-02-28") * 1e6  # fmt: skip
+    def fiscal_year_2023(line_item: str) -> float:  # the release also has Q4 2023, ending the same day
+        with open(sample_dir / "fundamentals" / "baidu_results_fy2022_fy2024.csv", newline="") as handle:
+            return next(float(row["value"]) for row in csv.DictReader(handle)
+                        if (row["line_item"], row["fiscal_period"], row["filed_date"]) == (line_item, "FY2023", "2024-02-28"))  # fmt: skip
+
+    eps_per_ads = fiscal_year_2023("eps_diluted_per_ADS")
+    income = fiscal_year_2023("net_income_attributable_to_equity_holders") * 1e6
+    assert (eps_per_ads, income) == (55.08, 20_315e6)
     close = sample_close(sample_dir, "adr_daily_adjusted_2021_2026.csv", "BIDU", "2025-02-14")
     cny = fx_close(sample_dir, "fx_cny_daily_2014_2026.csv", "CNY=X", "2025-02-14")
     row = fct(sample_warehouse, "BIDU", "2025-02-14")

@@ -4,6 +4,7 @@ import contextlib
 import io
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -81,9 +82,13 @@ def test_the_python_snippets_of_the_warehouse_readme_run_as_written(sample_wareh
         expected_frame, expected_rows = conn.execute(query).df(), conn.execute(query).fetchall()
     assert printed.getvalue() == f"{expected_frame}\n"
     assert [tuple(row) for row in namespace["rows"]] == expected_rows
-    # one row per company with a share count in the sample; Alibaba through 9988.HK, whose traded
-    # closes run to 2025-07-18 (BABA's end in 2024-03)
-    assert {row[1] for row in expected_rows} == {"AAPL", "MSFT", "AMZN", "GOOGL", "META", "NVDA", "9988.HK"}
+    # one row per company, all eleven have a share count in the grown sample; Alibaba through BABA,
+    # whose traded closes run to 2026-04-10 (9988.HK's end on 2025-10-30), Baidu through BIDU (9888.HK
+    # ends on 2025-10-30 too), JD through JD; on 2026-03-30, the last day CNY=X (2026-03-23, carried
+    # 7 days) leaves every currency known
+    assert {row[1] for row in expected_rows} == {"AAPL", "MSFT", "AMZN", "GOOGL", "META", "NVDA", "0700.HK", "BABA",
+                                                 "BIDU", "JD", "PDD"}  # fmt: skip
+    assert {row[2] for row in expected_rows} == {date(2026, 3, 30), date(2026, 3, 26)}  # 0700.HK's last close: 03-26
 
 
 def test_a_pooled_engine_keeps_the_old_publication_and_the_readme_engine_sees_each_new_one(tmp_path, monkeypatch):
