@@ -21,10 +21,23 @@
         materialized='incremental',
         unique_key=unique_key,
         incremental_strategy='delete+insert',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         post_hook="delete from {{ this }} where " ~ retired_column ~ " not in (select "
             ~ retired_column ~ " from {{ ref('" ~ kept_in ~ "') }})",
     ) }}
+{%- endmacro %}
+
+
+{#
+    columns_changed: the stored table lacks a column the model declares (its YAML, which the
+    contract enforces). dbt then appends the column (on_schema_change), and rebuild_from rebuilds
+    every row, so that the table equals a full build instead of holding nulls in the old rows.
+#}
+{% macro columns_changed() -%}
+    {% if not execute %}{% do return(false) %}{% endif %}
+    {% set stored = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
+    {% set declared = model.columns.keys() | map('lower') | list %}
+    {% do return(declared | reject('in', stored) | list | length > 0) %}
 {%- endmacro %}
 
 
@@ -37,10 +50,11 @@
     {% if is_incremental() %}
     select symbol, min(changed_from) as rebuild_from
     from (
-        -- symbols never built, or whose listing configuration changed: their whole history
+        -- symbols never built, or whose listing configuration changed: their whole history; every
+        -- symbol's when the stored table's columns are not the model's (a new version added one)
         select symbol, date '1900-01-01' as changed_from
         from {{ listings }}
-        where symbol not in (select distinct symbol from {{ this }})
+        where symbol not in (select distinct symbol from {{ this }}){{ ' or true' if columns_changed() }}
         union all
         select symbol, date '1900-01-01'
         from {{ ref('stg_universe_listings') }}
