@@ -4,6 +4,7 @@ The layout only: the data and the charts come from dashboard/charts.py. The as-o
 currency are in the URL too (?as_of=2025-02-14&currency=HKD), so a view can be linked to.
 """
 
+import altair as alt
 import streamlit as st
 
 from dashboard import charts as dash
@@ -34,10 +35,12 @@ figures = dash.charts(frames, peer_rows, as_of, currency)
 for name, figure in figures.items():
     if figure.data.empty:
         st.warning(f"{name}: no data in the serving copy up to {as_of}")
-    st.altair_chart(figure, width="content" if name == "peer_pe" else "stretch")  # a faceted chart keeps its width
+    compound = isinstance(figure, (alt.FacetChart, alt.VConcatChart))
+    st.altair_chart(figure, width="content" if compound else "stretch")  # a faceted or stacked chart keeps its width
     if name == "peer_pe":
         st.subheader(f"Peers as of {as_of}: each company on its group's latest trading day up to then")
         st.table(dash.peer_table(peer_rows, currency), hide_index=True)
+        st.caption(f"Group median P/E (n of m): over n of the group's m companies, those with a P/E that day; {dash.MEDIAN_RULE} (—).")
 
 st.subheader("Data freshness (trading sessions of each exchange)")
 day = st.column_config.DateColumn(format="YYYY-MM-DD")  # dates, not midnight timestamps

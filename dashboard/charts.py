@@ -33,9 +33,20 @@ from marts.mart_data_freshness
 where dataset = 'prices' and (list_contains($symbols, symbol) or symbol like '%=X')
 """
 
+# The peer groups that have no median P/E on any day (never enough of their companies with a P/E at
+# once): the caption says so, as they have no last day.
+NO_MEDIAN_SQL = """
+select peer_group, max(companies_with_pe) as most_companies_with_pe, max(companies_in_group) as companies_in_group
+from marts.mart_peer_valuation_daily
+group by peer_group
+having count(median_pe_ttm) = 0
+order by peer_group
+"""
+
 # Each company of each peer group on the group's latest day up to the as-of date, beside the
-# group's median that day (marts.mart_peer_valuation_daily): through the listing that median counts
-# it by (its primary listing unless only another one has a P/E that day). No P/E stays null.
+# group's median that day (marts.mart_peer_valuation_daily) and how many of the group's companies it
+# is over: through the listing that median counts it by (its primary listing unless only another
+# one has a P/E that day). No P/E stays null, and so does a median over too few companies.
 PEERS_SQL = """
 with days as (
     select peer_group, max(date) as date
@@ -50,6 +61,8 @@ select
     valuation.symbol,
     valuation.pe_ttm,
     medians.median_pe_ttm,
+    medians.companies_with_pe,
+    medians.companies_in_group,
     valuation.market_cap_usd as market_cap_USD,
     valuation.market_cap_hkd as market_cap_HKD,
     valuation.market_cap_cny as market_cap_CNY
@@ -73,6 +86,7 @@ def load(serving_path: str | Path) -> dict[str, pd.DataFrame]:
         frames = {name: conn.execute((ANALYSIS_DIR / f"{name}.sql").read_text()).df() for name in QUERIES}
         symbols = sorted(frames["alibaba_vs_hang_seng"]["series"].unique())
         ends = conn.execute(SERIES_ENDS_SQL, {"symbols": symbols}).df().dropna()
+        frames["groups_without_a_median"] = conn.execute(NO_MEDIAN_SQL).df()
     frames["series_ends"] = ends.assign(last_date=ends["last_date"].dt.date).sort_values(["last_date", "series"], ignore_index=True)
     return frames
 
@@ -89,18 +103,35 @@ def default_as_of(frames: dict[str, pd.DataFrame]) -> date:
 
 def date_range(frames: dict[str, pd.DataFrame]) -> tuple[date | None, date | None]:
     """From the first P/E median to the last day of any series: the dates a reader can pick."""
-    days = [*frames["pe_china_vs_us"]["date"].dt.date, *frames["series_ends"]["last_date"]]
+    medians = frames["pe_china_vs_us"].dropna(subset=["median_pe_ttm"])
+    days = [*medians["date"].dt.date, *frames["series_ends"]["last_date"]]
     return (min(days), max(days)) if days else (None, None)
 
 
 def series_ends_caption(frames: dict[str, pd.DataFrame]) -> str:
-    return "Last day of each series: " + ", ".join(
+    caption = "Last day of each series: " + ", ".join(
         f"{row.series} ends {row.last_date:%Y-%m-%d}" for row in frames["series_ends"].itertuples()
     )
+    never = [f"{row.peer_group} (at most {row.most_companies_with_pe} of {row.companies_in_group} companies with a P/E)"
+             for row in frames["groups_without_a_median"].itertuples()]  # fmt: skip
+    return caption + (f". No median P/E on any day: {', '.join(never)}" if never else "")
+
+
+# The rule of the marts (DESIGN.md): a median over fewer than half of a group, or fewer than two companies, is none.
+MEDIAN_RULE = "a median over fewer than half of a group's companies, or fewer than two, is not given"
+
+
+def median_label(median: float, companies_with_pe: int, companies_in_group: int) -> str:
+    """A group's median P/E with how many of its companies it is over, as analysis/pe_china_vs_us.sql
+    labels it: "median P/E 24.1 (5 of 6)", or "no median (2 of 6 with a P/E)" (never a zero)."""
+    if pd.isna(median):
+        return f"no median ({companies_with_pe} of {companies_in_group} with a P/E)"
+    return f"median P/E {median:.1f} ({companies_with_pe} of {companies_in_group})"
 
 
 def peer_table(peer_rows: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """The peers for display: numbers as text, a missing value as "—" (never 0)."""
+    """The peers for display: numbers as text, a missing value as "—" (never 0); the group's median
+    with how many of its companies have a P/E, "24.1 (5 of 6)", or "— (2 of 6)" where there is none."""
 
     def text(values: pd.Series, fmt: str) -> pd.Series:
         return values.map(lambda v: "—" if pd.isna(v) else format(v, fmt))
@@ -111,31 +142,55 @@ def peer_table(peer_rows: pd.DataFrame, currency: str) -> pd.DataFrame:
         "listing": peer_rows["symbol"].fillna("—"),
         "day": peer_rows["date"].dt.strftime("%Y-%m-%d"),
         "P/E (TTM)": text(peer_rows["pe_ttm"], ".1f"),
-        "group median P/E": text(peer_rows["median_pe_ttm"], ".1f"),
+        "group median P/E": text(peer_rows["median_pe_ttm"], ".1f") + " (" + peer_rows["companies_with_pe"].astype(str)
+                             + " of " + peer_rows["companies_in_group"].astype(str) + ")",
         "vs median": text(peer_rows["pe_ttm"] / peer_rows["median_pe_ttm"] - 1, "+.0%"),
         f"market cap ({currency} bn)": text(peer_rows[f"market_cap_{currency}"] / 1e9, ",.0f"),
     })  # fmt: skip
 
 
-def pe_chart(frame: pd.DataFrame, as_of: date) -> alt.Chart:
+def pe_chart(frame: pd.DataFrame, as_of: date) -> alt.VConcatChart:
+    """The groups' median P/E over time, above the share of each group's companies with a P/E: a
+    week without a median (too few companies) is a break in its line, and the lower chart shows why."""
     data = frame[frame["date"].dt.date <= as_of]
-    return (
-        alt.Chart(data, title=f"Trailing P/E, peer-group medians (weekly), China internet vs US megacap tech, as of {as_of}")
-        .mark_line()
-        .encode(
-            x=alt.X("date:T", axis=TIME_AXIS),
-            y=alt.Y("median_pe_ttm:Q", title="median P/E (TTM)"),
-            color=alt.Color("peer_group:N", title="peer group"),
-            tooltip=["peer_group:N", "date:T", alt.Tooltip("median_pe_ttm:Q", format=".1f"), "companies_with_pe:Q"],
-        )
+    # from the first week any company of either group has a P/E: the years before say nothing
+    with_pe = data.loc[data["companies_with_pe"] > 0, "date"]
+    data = data[data["date"] >= with_pe.min()] if len(with_pe) else data
+    data = data.assign(share_with_pe=data["companies_with_pe"] / data["companies_in_group"])
+    latest = data.sort_values("date").groupby("peer_group").tail(1).sort_values("peer_group")
+    x = alt.X("date:T", axis=TIME_AXIS)
+    color = alt.Color("peer_group:N", title="peer group")
+    tooltip = ["peer_group:N", "date:T", alt.Tooltip("median_pe_label:N", title="median")]
+    title = alt.TitleParams(
+        f"Trailing P/E, peer-group medians (weekly), China internet vs US megacap tech, as of {as_of}",
+        subtitle=[f"{row.peer_group} on {row.date:%Y-%m-%d}: {row.median_pe_label}" for row in latest.itertuples()]
+        + [f"A break in a line: no median that week ({MEDIAN_RULE}); the share with a P/E is below."],
+    )  # fmt: skip
+    # invalid: a null median breaks the line, never bridged by a straight segment nor drawn as 0
+    medians = (
+        alt.Chart(title=title)
+        .mark_line(invalid="break-paths-filter-domains")
+        .encode(x=x, y=alt.Y("median_pe_ttm:Q", title="median P/E (TTM)"), color=color, tooltip=tooltip)
         .properties(width=760, height=280)
     )
+    coverage = (
+        alt.Chart()
+        .mark_line(interpolate="step-after")
+        .encode(x=x, y=alt.Y("share_with_pe:Q", title="with a P/E", axis=alt.Axis(format="%", values=[0, 0.5, 1]),
+                             scale=alt.Scale(domain=[0, 1])), color=color,
+                tooltip=[*tooltip, "companies_with_pe:Q", "companies_in_group:Q"])
+        .properties(width=760, height=90, title="Share of each group's companies with a P/E; a median needs half (dashed) and two")
+    )  # fmt: skip
+    half = alt.Chart(pd.DataFrame({"share": [0.5]})).mark_rule(color="gray", strokeDash=[4, 3]).encode(y="share:Q")
+    return alt.vconcat(medians, alt.layer(coverage, half), data=data)
 
 
 def peer_pe_chart(peer_rows: pd.DataFrame, as_of: date) -> alt.FacetChart:
-    """Each peer's P/E as a bar, its group's median as a line; a company without a P/E says so."""
+    """Each peer's P/E as a bar, its group's median as a line; a company without a P/E says so, and
+    each group's header gives its median with how many companies it is over, or says there is none."""
     data = peer_rows.assign(
-        group_label=peer_rows["peer_group"] + peer_rows["median_pe_ttm"].map(lambda m: "" if pd.isna(m) else f" (median {m:.1f})"),
+        group_label=[f"{group}: {median_label(median, with_pe, in_group)}" for group, median, with_pe, in_group in zip(
+            peer_rows["peer_group"], peer_rows["median_pe_ttm"], peer_rows["companies_with_pe"], peer_rows["companies_in_group"])],
         label=peer_rows["pe_ttm"].map(lambda v: "no P/E" if pd.isna(v) else f"{v:.1f}"),
         label_at=peer_rows["pe_ttm"].fillna(0),
     )  # fmt: skip

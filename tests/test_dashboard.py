@@ -11,6 +11,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dashboard import charts as dash
@@ -22,8 +23,10 @@ CHARTS = 5
 FEB_14 = date(2025, 2, 14)
 # the last day of each series, from the coverage table of the sample's README
 LAST_DAYS = {"^HSI": "2025-04-29", "9988.HK": "2025-07-18", "BABA": "2026-03-25", "USDHKD=X": "2026-03-23", "CNY=X": "2026-02-06"}
-# the peer-group medians of 2025-02-14, worked out by hand from the sample's prices and filings
+# the peer-group medians of 2025-02-14, worked out by hand from the sample's prices and filings,
+# with how many of the group's companies have a P/E that day (each company once)
 MEDIAN_PE_FEB_14 = {"us_megacap_tech": 40.8, "hyperscalers": 34.6}
+COMPANIES_WITH_PE_FEB_14 = {"us_megacap_tech": (6, 6), "hyperscalers": (5, 5), "china_internet": (2, 5)}
 
 
 def sample_row(relative_path: str, **match: str) -> dict:
@@ -57,7 +60,10 @@ def test_each_series_says_where_it_ends_and_the_default_date_is_the_last_one_the
     caption = dash.series_ends_caption(frames)
     for series, last_day in LAST_DAYS.items():
         assert f"{series} ends {last_day}," in caption
-    assert "median P/E china_internet ends 2025-07-18" in caption  # the HK prices end there
+    # China internet: Alibaba and Tencent at most of its five companies have a P/E (JD, PDD and Baidu
+    # have no share count or TTM in the sample), fewer than half: no median on any day, and it says so
+    assert "median P/E china_internet ends" not in caption
+    assert caption.endswith(". No median P/E on any day: china_internet (at most 2 of 5 companies with a P/E)")
     assert dash.default_as_of(frames) == date(2025, 4, 29)  # ^HSI's last day
 
 
@@ -72,8 +78,17 @@ def test_the_peers_of_a_picked_date_are_the_sample_s_and_the_marts(serving, samp
         shown = rows[rows["peer_group"] == group]
         assert shown["median_pe_ttm"].iloc[0] == pytest.approx(median, abs=0.05)
         assert shown["pe_ttm"].median() == pytest.approx(shown["median_pe_ttm"].iloc[0])  # the median of the P/Es shown
+    for group, (with_pe, in_group) in COMPANIES_WITH_PE_FEB_14.items():
+        shown = rows[rows["peer_group"] == group]
+        assert (shown["companies_with_pe"].iloc[0], shown["companies_in_group"].iloc[0], len(shown)) == (with_pe, in_group, in_group)
+        assert shown["pe_ttm"].notna().sum() == with_pe  # the count is of the P/Es shown
     marts = dict(query(sample_warehouse, "select peer_group, median_pe_ttm from marts.mart_peer_valuation_daily where date = ?", [FEB_14]))
-    assert {g: m for g, m in zip(rows["peer_group"], rows["median_pe_ttm"])} == pytest.approx(marts)
+    shown = {g: None if pd.isna(m) else m for g, m in zip(rows["peer_group"], rows["median_pe_ttm"])}
+    assert shown == {g: None if m is None else pytest.approx(m) for g, m in marts.items()} and shown["china_internet"] is None
+    # each median with its count beside it; China internet's 2 of 5 give none, shown as missing
+    table = dash.peer_table(rows, "USD")
+    assert set(table[table["peer group"] == "us_megacap_tech"]["group median P/E"]) == {f"{MEDIAN_PE_FEB_14['us_megacap_tech']} (6 of 6)"}
+    assert set(table[table["peer group"] == "china_internet"]["group median P/E"]) == {"— (2 of 5)"}
     # a company without a P/E (no statements in the sample) is missing, not zero
     jd = rows[rows["company_name"] == "JD.com, Inc."]
     assert jd["pe_ttm"].isna().all() and (dash.peer_table(jd, "HKD")["P/E (TTM)"] == "—").all()
@@ -212,8 +227,15 @@ def test_picking_a_date_and_a_currency_in_a_real_browser(dashboard, browser, msf
     assert float(msft[market_cap].replace(",", "")) == pytest.approx(msft_feb_14["market_cap_hkd_bn"], abs=0.5)
     for group, expected in MEDIAN_PE_FEB_14.items():
         medians = {row[median] for key, row in rows.items() if key[0] == group}
-        assert len(medians) == 1 and float(medians.pop()) == pytest.approx(expected, abs=0.05)
+        with_pe, in_group = COMPANIES_WITH_PE_FEB_14[group]
+        assert len(medians) == 1 and medians.pop() == f"{expected} ({with_pe} of {in_group})"  # e.g. "40.8 (6 of 6)"
+    assert {row[median] for key, row in rows.items() if key[0] == "china_internet"} == {"— (2 of 5)"}, "no median, and why"
     assert rows["china_internet", "JD.com, Inc."][pe] == "—", "a missing P/E is shown as missing"
     texts = chart_texts(browser)
     assert all("2025-02-14" in text for text in texts), "every chart moved to the picked date"
     assert "Market cap in HKD (billions), as of 2025-02-14" in texts[2] and "no P/E" in texts[1]
+    # the counts beside the medians in the charts too: the groups' headers, the time series' last week
+    us_median = f"median P/E {MEDIAN_PE_FEB_14['us_megacap_tech']} (6 of 6)"
+    assert f"us_megacap_tech: {us_median}" in texts[1] and "china_internet: no median (2 of 5 with a P/E)" in texts[1]
+    assert f"us_megacap_tech on 2025-02-14: {us_median}" in texts[0]
+    assert "china_internet on 2025-02-14: no median (2 of 5 with a P/E)" in texts[0]

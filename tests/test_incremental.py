@@ -1,5 +1,5 @@
-"""fct_valuation_daily and mart_relative_performance are incremental: a daily run rebuilds only
-what changed, and gives the same rows as a full rebuild."""
+"""fct_valuation_daily, mart_relative_performance and mart_peer_valuation_daily are incremental: a
+daily run rebuilds only what changed, and gives the same rows as a full rebuild."""
 
 import json
 import os
@@ -102,6 +102,73 @@ def test_relative_performance_daily_run_equals_a_full_rebuild(runs):
     assert query(daily, "select return_1w from marts.mart_relative_performance where symbol = 'DRGN' and as_of_date = '2025-01-13'") == [
         (pytest.approx(83 / 76 - 1),)
     ]
+
+
+def test_peer_medians_daily_run_equals_a_full_rebuild(runs):
+    daily, full = runs.daily, runs.full
+    built_before = dict(query(runs.before, "select peer_group || ' ' || date, built_at from marts.mart_peer_valuation_daily"))
+
+    order = " order by peer_group, date"
+    rows = query(daily, f"select {COLUMNS} from marts.mart_peer_valuation_daily{order}")
+    assert rows == query(full, f"select {COLUMNS} from marts.mart_peer_valuation_daily{order}")
+    built_after = dict(query(daily, "select peer_group || ' ' || date, built_at from marts.mart_peer_valuation_daily"))
+    # the fact table rebuilt from 2025-01-07 (ACME's late quarter): the medians from that day on, not before
+    assert built_after["us_megacap_tech 2025-01-06"] == built_before["us_megacap_tech 2025-01-06"]
+    assert built_after["china_internet 2025-01-07"] != built_before["china_internet 2025-01-07"]
+    # the new day: one company in each group (DRGN and 9999.HK are one), so 1 of 1 and no median
+    assert query(daily, "select peer_group, median_pe_ttm, companies_in_group, companies_with_prices "
+                        "from marts.mart_peer_valuation_daily where date = '2025-01-13' order by peer_group") == [
+        ("china_internet", None, 1, 1), ("us_megacap_tech", None, 1, 1)]  # fmt: skip
+
+
+def test_a_peer_group_that_gains_a_company_is_rebuilt_on_every_date(runs, tmp_path):
+    """companies_in_group is on every date of a group, so a membership change rebuilds every date of
+    the daily peer medians, as a full build would, though no price or filing changed."""
+    universe = tmp_path / "universe.yml"
+    universe.write_text(FIXTURE_UNIVERSE.read_text().replace("peer_groups: [china_internet]", "peer_groups: [china_internet, us_megacap_tech]"))
+    assert universe.read_text() != FIXTURE_UNIVERSE.read_text()
+    snapshot = next_day_snapshot(tmp_path)  # the snapshot runs.full was built on
+    daily, full = tmp_path / "daily.duckdb", tmp_path / "full.duckdb"
+    shutil.copyfile(runs.full, daily)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("VALUATION_REBUILD_LOOKBACK_DAYS", "2")
+        run_pipeline(daily, snapshot, universe, as_of="2025-01-31")
+        run_pipeline(full, snapshot, universe, as_of="2025-01-31")
+
+    order = " order by peer_group, date"
+    rows = query(daily, f"select {COLUMNS} from marts.mart_peer_valuation_daily{order}")
+    assert rows == query(full, f"select {COLUMNS} from marts.mart_peer_valuation_daily{order}")
+    assert query(daily, "select distinct companies_in_group from marts.mart_peer_valuation_daily "
+                        "where peer_group = 'us_megacap_tech'") == [(2,)]  # fmt: skip
+    # on a day ACME and DRGN both have a P/S (ACME has no P/E in the fixture), 2 of 2 companies:
+    # the median is their mean, also on days the fact table did not rebuild (it rebuilt its last 2 days only)
+    both = query(daily, "select date, (acme.ps_ttm + drgn.ps_ttm) / 2 from marts.fct_valuation_daily as acme "
+                        "join marts.fct_valuation_daily as drgn using (date) where acme.symbol = 'ACME' and drgn.symbol = 'DRGN' "
+                        "and acme.ps_ttm is not null and drgn.ps_ttm is not null order by date")  # fmt: skip
+    assert len(both) >= 5 and both[0][0] == date(2025, 1, 7)
+    medians = dict(query(daily, "select date, median_ps_ttm from marts.mart_peer_valuation_daily where peer_group = 'us_megacap_tech'"))
+    assert {day: medians[day] for day, _ in both} == {day: pytest.approx(mean) for day, mean in both}
+
+
+def test_a_peer_mart_stored_without_the_new_columns_is_rebuilt_on_every_date(runs, tmp_path):
+    """A warehouse whose mart_peer_valuation_daily an older version built (no companies_in_group,
+    companies_with_ps, companies_with_ev_ebitda; medians of one): the next daily run appends the
+    columns and rebuilds every date, so the table holds what a full build does, not nulls."""
+    columns = ("peer_group, date, median_pe_ttm, median_ps_ttm, median_ev_ebitda_ttm, companies_in_group, "
+               "companies_with_pe, companies_with_ps, companies_with_ev_ebitda, companies_with_prices")  # fmt: skip
+    mart = f"select {columns} from marts.mart_peer_valuation_daily order by peer_group, date"
+    warehouse = tmp_path / "valuation.duckdb"
+    shutil.copyfile(runs.full, warehouse)
+    with duckdb.connect(str(warehouse)) as conn:
+        for column in ("companies_in_group", "companies_with_ps", "companies_with_ev_ebitda"):
+            conn.execute(f"alter table marts.mart_peer_valuation_daily drop column {column}")
+        conn.execute("update marts.mart_peer_valuation_daily set median_pe_ttm = 10.0")  # the old median of one
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("VALUATION_REBUILD_LOOKBACK_DAYS", "2")
+        run_pipeline(warehouse, next_day_snapshot(tmp_path), FIXTURE_UNIVERSE, as_of="2025-01-31")
+    assert query(warehouse, mart) == query(runs.full, mart)
+    assert query(warehouse, "select count(*), count(companies_in_group), count(median_pe_ttm) "
+                            "from marts.mart_peer_valuation_daily")[0][1:] == (len(query(runs.full, mart)), 0)  # fmt: skip
 
 
 def failing_price_tests(warehouse: Path, work: Path, *flags: str, status: str = "fail") -> dict[str, int]:

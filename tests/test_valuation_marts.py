@@ -96,18 +96,17 @@ def test_market_caps_in_four_currencies_on_a_day_without_an_hkd_quote(fixture_wa
 def test_peer_valuation_counts_each_company_once(fixture_warehouse):
     rows = query(
         fixture_warehouse,
-        "select symbol, as_of_date, rank_in_group, companies_in_group, pe_ttm, peer_median_pe_ttm, pe_premium_to_peers "
-        "from marts.mart_peer_valuation where peer_group = 'china_internet' order by symbol",
+        "select symbol, as_of_date, rank_in_group, companies_in_group, pe_ttm, peer_median_pe_ttm, pe_premium_to_peers, "
+        "companies_with_pe from marts.mart_peer_valuation where peer_group = 'china_internet' order by symbol",
     )
     # One as-of date, the latest day 2025-01-10: TTM to 2024-12-31, EPS 7.50 CNY on both listings.
     drgn_pe = 81.00 / (7.50 * 8 / 7.34)
     hk_pe = 79.00 / (7.50 / 7.34 * 7.82)
     assert [r[:4] for r in rows] == [("9999.HK", date(2025, 1, 10), 1, 1), ("DRGN", date(2025, 1, 10), 1, 1)]
     assert rows[1][4] == pytest.approx(drgn_pe) and rows[0][4] == pytest.approx(hk_pe)
-    # The company counts once, through its primary listing (both are valued on 2025-01-10): DRGN sets
-    # the median; the HK line trades at a discount to it.
-    assert rows[0][5] == pytest.approx(drgn_pe) and rows[1][6] == pytest.approx(0.0)
-    assert rows[0][6] == pytest.approx(hk_pe / drgn_pe - 1)
+    # The company counts once, through its primary listing (both are valued on 2025-01-10): 1 of a
+    # group of 1 with a P/E, not 2 of 2; and a median of one company is none, so no premiums either.
+    assert [(r[7], r[5], r[6]) for r in rows] == [(1, None, None), (1, None, None)]
 
 
 def test_market_caps_by_currency_read_each_company_once_off_the_peer_comparison(fixture_warehouse):
@@ -166,7 +165,8 @@ def test_relative_performance_against_the_benchmark(fixture_warehouse):
 
 
 def test_daily_peer_medians_match_a_median_taken_from_the_fact_table(fixture_warehouse):
-    # a second method: Python's statistics.median over fct_valuation_daily's primary-listing rows
+    # a second method: Python's statistics.median over fct_valuation_daily's primary-listing rows,
+    # under the rule of DESIGN.md (two companies and half of the group, else none)
     import statistics
     from collections import defaultdict
 
@@ -176,15 +176,20 @@ def test_daily_peer_medians_match_a_median_taken_from_the_fact_table(fixture_war
         "join marts.dim_listing as listings on valuation.symbol = listings.symbol and listings.is_primary "
         "join marts.bridge_company_peer_group as groups on valuation.company_id = groups.company_id",
     )
+    in_group = {"china_internet": 1, "us_megacap_tech": 1}  # tests/fixtures/universe.yml: one company each
     by_day = defaultdict(list)
     for group, day, pe in rows:
         by_day[(group, day)].append(pe)
-    expected = {
-        key: (statistics.median([p for p in pes if p is not None]) if any(p is not None for p in pes) else None, len(pes))
-        for key, pes in by_day.items()
-    }
-    mart = query(fixture_warehouse, "select peer_group, date, median_pe_ttm, companies_with_prices from marts.mart_peer_valuation_daily")
-    assert {(g, d): n for g, d, _, n in mart} == {key: n for key, (_, n) in expected.items()}
-    for group, day, median, _ in mart:
+    expected = {}
+    for (group, day), pes in by_day.items():
+        known = [p for p in pes if p is not None]
+        enough = len(known) >= 2 and 2 * len(known) >= in_group[group]
+        expected[(group, day)] = (statistics.median(known) if enough else None, len(known), len(pes))
+    mart = query(fixture_warehouse, "select peer_group, date, median_pe_ttm, companies_in_group, companies_with_pe, "
+                                    "companies_with_prices from marts.mart_peer_valuation_daily")  # fmt: skip
+    assert {(g, d): (n_pe, n) for g, d, _, _, n_pe, n in mart} == {key: (n_pe, n) for key, (_, n_pe, n) in expected.items()}
+    for group, day, median, companies, _, _ in mart:
+        assert companies == in_group[group]
         assert median == (None if expected[(group, day)][0] is None else pytest.approx(expected[(group, day)][0]))
-    assert any(median is not None for median, _ in expected.values())
+    # days on which the one company has a P/E: 1 of 1 is no median
+    assert any(n_pe == 1 for _, n_pe, _ in expected.values())

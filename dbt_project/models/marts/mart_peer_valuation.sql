@@ -3,7 +3,8 @@
 -- multiples on or before that date, from at most `peer_max_staleness_days` before it (older: null);
 -- valuation_date says which day they are from. A company counts once in a median and a rank,
 -- through the listing with the most recent multiples (its primary listing on a tie): Alibaba is
--- valued through 9988.HK when BABA has only adjusted closes.
+-- valued through 9988.HK when BABA has only adjusted closes. A median over fewer than two
+-- companies, or fewer than half of the group's companies_in_group, is null (so are the premiums).
 
 with
 
@@ -96,17 +97,45 @@ company_rows as (
 
 ),
 
-peer_medians as (
+group_sizes as (
 
+    {{ peer_group_sizes() }}
+
+),
+
+peer_samples as (
+
+    -- each multiple's median over the companies that have it, and how many they are
     select
         peer_group,
-        {{ peer_median('pe_ttm') }} as peer_median_pe_ttm,
-        {{ peer_median('ps_ttm') }} as peer_median_ps_ttm,
-        {{ peer_median('ev_ebitda_ttm') }} as peer_median_ev_ebitda_ttm,
-        count(*) as companies_in_group,
-        count(pe_ttm) as companies_with_pe
+        {{ peer_median('pe_ttm') }} as median_pe_ttm_of_those_with_one,
+        {{ peer_median('ps_ttm') }} as median_ps_ttm_of_those_with_one,
+        {{ peer_median('ev_ebitda_ttm') }} as median_ev_ebitda_ttm_of_those_with_one,
+        count(pe_ttm) as companies_with_pe,
+        count(ps_ttm) as companies_with_ps,
+        count(ev_ebitda_ttm) as companies_with_ev_ebitda
     from company_rows
     group by peer_group
+
+),
+
+peer_medians as (
+
+    -- a median only over enough of the group (two companies and half of it at least), else null
+    select
+        peer_samples.peer_group,
+        group_sizes.companies_in_group,
+        peer_samples.companies_with_pe,
+        peer_samples.companies_with_ps,
+        peer_samples.companies_with_ev_ebitda,
+        {{ median_of_enough_companies('peer_samples.median_pe_ttm_of_those_with_one',
+            'peer_samples.companies_with_pe', 'group_sizes.companies_in_group') }} as peer_median_pe_ttm,
+        {{ median_of_enough_companies('peer_samples.median_ps_ttm_of_those_with_one',
+            'peer_samples.companies_with_ps', 'group_sizes.companies_in_group') }} as peer_median_ps_ttm,
+        {{ median_of_enough_companies('peer_samples.median_ev_ebitda_ttm_of_those_with_one',
+            'peer_samples.companies_with_ev_ebitda', 'group_sizes.companies_in_group') }} as peer_median_ev_ebitda_ttm
+    from peer_samples
+    inner join group_sizes on peer_samples.peer_group = group_sizes.peer_group
 
 ),
 
@@ -134,6 +163,8 @@ final as (
         member_rows.symbol = company_ranks.company_symbol as represents_company,
         peer_medians.companies_in_group,
         peer_medians.companies_with_pe,
+        peer_medians.companies_with_ps,
+        peer_medians.companies_with_ev_ebitda,
         member_rows.pe_ttm,
         peer_medians.peer_median_pe_ttm,
         member_rows.pe_ttm / peer_medians.peer_median_pe_ttm - 1 as pe_premium_to_peers,

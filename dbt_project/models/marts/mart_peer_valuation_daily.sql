@@ -5,8 +5,11 @@
 
 -- Each peer group's median valuation on every trading day: the history behind
 -- mart_peer_valuation's latest medians, small enough for a chart to read in milliseconds (the
--- daily fact table has a row per listing and day). Each company counts once a day. Incremental: only the dates fct_valuation_daily rebuilt since this model's last run
--- (every date when peer groups or primary listings change).
+-- daily fact table has a row per listing and day). Each company counts once a day; a median over
+-- fewer than two companies, or fewer than half of the group's companies_in_group, is null.
+-- Incremental: only the dates fct_valuation_daily rebuilt since this model's last run (every date
+-- when peer groups or primary listings change, as companies_in_group is on every date, or when the
+-- stored table lacks one of the model's columns).
 
 with
 
@@ -15,6 +18,9 @@ valuation as (
     select * from {{ ref('fct_valuation_daily') }}
     {% if is_incremental() %}
     where date >= coalesce(
+        -- the stored table lacks a column the model declares (a new version added one, which
+        -- on_schema_change appends empty): every date, as a full build would write them
+        {% if columns_changed() %}date '1900-01-01',{% endif %}
         -- a changed peer group or primary listing: every date
         (
             select date '1900-01-01'
@@ -101,24 +107,56 @@ group_days as (
 
 ),
 
-final as (
+group_day_samples as (
 
     -- Windows over each (peer group, day), not a group by: the medians keep every value of a group,
     -- and as a hash aggregate past the memory limit they spilled until the disk was full (more
     -- than 45 GB at 5,000 listings x 20 years, in the full build; 0.5 GB alone). A window sorts by
-    -- group (an external sort when it must) and reads each group once.
+    -- group (an external sort when it must) and reads each group once. Each multiple's median is
+    -- over the companies that have it that day, counted beside it.
     select
         peer_group,
         date,
-        {{ peer_median("chosen.pe_ttm") }} over by_day as median_pe_ttm,
-        {{ peer_median("chosen.ps_ttm") }} over by_day as median_ps_ttm,
-        {{ peer_median("chosen.ev_ebitda_ttm") }} over by_day as median_ev_ebitda_ttm,
+        {{ peer_median("chosen.pe_ttm") }} over by_day as median_pe_ttm_of_those_with_one,
+        {{ peer_median("chosen.ps_ttm") }} over by_day as median_ps_ttm_of_those_with_one,
+        {{ peer_median("chosen.ev_ebitda_ttm") }} over by_day as median_ev_ebitda_ttm_of_those_with_one,
         count(chosen.pe_ttm) over by_day as companies_with_pe,
-        count(*) over by_day as companies_with_prices,
-        timezone('UTC', current_timestamp) as built_at
+        count(chosen.ps_ttm) over by_day as companies_with_ps,
+        count(chosen.ev_ebitda_ttm) over by_day as companies_with_ev_ebitda,
+        count(*) over by_day as companies_with_prices
     from group_days
     window by_day as (partition by peer_group, date)
     qualify row_number() over by_day = 1
+
+),
+
+group_sizes as (
+
+    {{ peer_group_sizes() }}
+
+),
+
+final as (
+
+    -- a median only over enough of the group (two companies and half of it at least), else null;
+    -- one row per (peer group, day) by now, so the join is cheap
+    select
+        samples.peer_group,
+        samples.date,
+        {{ median_of_enough_companies('samples.median_pe_ttm_of_those_with_one',
+            'samples.companies_with_pe', 'group_sizes.companies_in_group') }} as median_pe_ttm,
+        {{ median_of_enough_companies('samples.median_ps_ttm_of_those_with_one',
+            'samples.companies_with_ps', 'group_sizes.companies_in_group') }} as median_ps_ttm,
+        {{ median_of_enough_companies('samples.median_ev_ebitda_ttm_of_those_with_one',
+            'samples.companies_with_ev_ebitda', 'group_sizes.companies_in_group') }} as median_ev_ebitda_ttm,
+        group_sizes.companies_in_group,
+        samples.companies_with_pe,
+        samples.companies_with_ps,
+        samples.companies_with_ev_ebitda,
+        samples.companies_with_prices,
+        timezone('UTC', current_timestamp) as built_at
+    from group_day_samples as samples
+    inner join group_sizes on samples.peer_group = group_sizes.peer_group
 
 )
 

@@ -1,5 +1,6 @@
 {% test in_range(model, column_name, min_value=none, max_value=none) %}
-{# Fails on rows whose value lies outside [min_value, max_value]; nulls pass. #}
+{# Fails on rows whose value lies outside [min_value, max_value]; nulls pass. A bound is SQL: a
+   number, or another column of the row (companies_with_pe at most companies_in_group). #}
 select {{ column_name }}
 from {{ model }}
 where {{ column_name }} is not null
