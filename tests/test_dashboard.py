@@ -21,12 +21,19 @@ from tests.servers import chromium, free_port, running_server
 APP = Path(__file__).parents[1] / "dashboard" / "app.py"
 CHARTS = 5
 FEB_14 = date(2025, 2, 14)
-# the last day of each series, from the coverage table of the sample's README
-LAST_DAYS = {"^HSI": "2025-04-29", "9988.HK": "2025-07-18", "BABA": "2026-03-25", "USDHKD=X": "2026-03-23", "CNY=X": "2026-02-06"}
+# the last day of each series, from the coverage tables of the sample's README (with its 2026-12
+# additions: ^HSI and BABA to 2026-04-10, 9988.HK's traded closes to 2025-10-30, CNY=X to 2026-03-23)
+LAST_DAYS = {"^HSI": "2026-04-10", "9988.HK": "2025-10-30", "BABA": "2026-04-10", "USDHKD=X": "2026-03-23", "CNY=X": "2026-03-23"}
+DEFAULT_AS_OF = date(2025, 10, 30)  # the last day every series has: 9988.HK's
 # the peer-group medians of 2025-02-14, worked out by hand from the sample's prices and filings,
-# with how many of the group's companies have a P/E that day (each company once)
-MEDIAN_PE_FEB_14 = {"us_megacap_tech": 40.8, "hyperscalers": 34.6}
-COMPANIES_WITH_PE_FEB_14 = {"us_megacap_tech": (6, 6), "hyperscalers": (5, 5), "china_internet": (2, 5)}
+# with how many of the group's companies have a P/E that day (each company once):
+# - us_megacap_tech, 6 of 6: GOOGL 185.23 / 8.04 = 23.0, META 736.67 / 23.86 = 30.9, MSFT 408.43 / 11.80
+#   = 34.6, AAPL 244.60 / 6.08 = 40.2, AMZN 228.68 / 5.53 = 41.4, NVDA 54.6: (34.61 + 40.23) / 2 = 37.4
+# - hyperscalers, 5 of 5: GOOGL 23.0, BABA 29.1, META 30.9, MSFT 34.6, AMZN 41.4: META's 30.9
+# - china_internet, 3 of 5 (Alibaba, Tencent, Baidu; JD and PDD publish no EPS by then): BIDU 12.9,
+#   Tencent 24.9, BABA 29.1: Tencent's 24.9
+MEDIAN_PE_FEB_14 = {"us_megacap_tech": 37.4, "hyperscalers": 30.9, "china_internet": 24.9}
+COMPANIES_WITH_PE_FEB_14 = {"us_megacap_tech": (6, 6), "hyperscalers": (5, 5), "china_internet": (3, 5)}
 
 
 def sample_row(relative_path: str, **match: str) -> dict:
@@ -60,11 +67,11 @@ def test_each_series_says_where_it_ends_and_the_default_date_is_the_last_one_the
     caption = dash.series_ends_caption(frames)
     for series, last_day in LAST_DAYS.items():
         assert f"{series} ends {last_day}," in caption
-    # China internet: Alibaba and Tencent at most of its five companies have a P/E (JD, PDD and Baidu
-    # have no share count or TTM in the sample), fewer than half: no median on any day, and it says so
-    assert "median P/E china_internet ends" not in caption
-    assert caption.endswith(". No median P/E on any day: china_internet (at most 2 of 5 companies with a P/E)")
-    assert dash.default_as_of(frames) == date(2025, 4, 29)  # ^HSI's last day
+    # China internet: its median needs three of its five companies; from 2026-03-31 the CNY=X rate
+    # (2026-03-23, carried 7 days) has ended, and only Tencent's HKD-quoted P/E is left
+    assert "median P/E china_internet ends 2026-03-30," in caption
+    assert "No median P/E on any day" not in caption
+    assert dash.default_as_of(frames) == DEFAULT_AS_OF
 
 
 def test_the_peers_of_a_picked_date_are_the_sample_s_and_the_marts(serving, sample_warehouse, msft_feb_14):
@@ -84,11 +91,15 @@ def test_the_peers_of_a_picked_date_are_the_sample_s_and_the_marts(serving, samp
         assert shown["pe_ttm"].notna().sum() == with_pe  # the count is of the P/Es shown
     marts = dict(query(sample_warehouse, "select peer_group, median_pe_ttm from marts.mart_peer_valuation_daily where date = ?", [FEB_14]))
     shown = {g: None if pd.isna(m) else m for g, m in zip(rows["peer_group"], rows["median_pe_ttm"])}
-    assert shown == {g: None if m is None else pytest.approx(m) for g, m in marts.items()} and shown["china_internet"] is None
-    # each median with its count beside it; China internet's 2 of 5 give none, shown as missing
+    assert shown == {g: None if m is None else pytest.approx(m) for g, m in marts.items()}
+    # each median with its count beside it
     table = dash.peer_table(rows, "USD")
     assert set(table[table["peer group"] == "us_megacap_tech"]["group median P/E"]) == {f"{MEDIAN_PE_FEB_14['us_megacap_tech']} (6 of 6)"}
-    assert set(table[table["peer group"] == "china_internet"]["group median P/E"]) == {"— (2 of 5)"}
+    assert set(table[table["peer group"] == "china_internet"]["group median P/E"]) == {"24.9 (3 of 5)"}
+    # on 2023-06-15 only NVIDIA and Apple of the six had a P/E (MSFT's FY2022-23 10-Ks in the sample
+    # are filed 2023-07-27, Amazon's, Alphabet's and Meta's from 2024): no median, shown as missing
+    june_2023 = dash.peer_table(dash.peers(serving, date(2023, 6, 15)), "USD")
+    assert set(june_2023[june_2023["peer group"] == "us_megacap_tech"]["group median P/E"]) == {"— (2 of 6)"}
     # a company without a P/E (no statements in the sample) is missing, not zero
     jd = rows[rows["company_name"] == "JD.com, Inc."]
     assert jd["pe_ttm"].isna().all() and (dash.peer_table(jd, "HKD")["P/E (TTM)"] == "—").all()
@@ -101,7 +112,7 @@ def test_the_app_follows_the_picked_date_and_currency(serving, msft_feb_14, monk
 
     monkeypatch.setenv("VALUATION_SERVING", str(serving))
     app = AppTest.from_file(str(APP)).run(timeout=60)
-    assert app.date_input(key="as_of").value == date(2025, 4, 29) and app.selectbox(key="currency").value == "USD"
+    assert app.date_input(key="as_of").value == DEFAULT_AS_OF and app.selectbox(key="currency").value == "USD"
     app.date_input(key="as_of").set_value(FEB_14)
     app.selectbox(key="currency").select("HKD")
     app.run(timeout=60)
@@ -110,7 +121,7 @@ def test_the_app_follows_the_picked_date_and_currency(serving, msft_feb_14, monk
     msft = table[(table["company"] == "Microsoft Corporation") & (table["peer group"] == "us_megacap_tech")].iloc[0]
     assert float(msft["P/E (TTM)"]) == pytest.approx(msft_feb_14["pe"], abs=0.05)
     assert float(msft["market cap (HKD bn)"].replace(",", "")) == pytest.approx(msft_feb_14["market_cap_hkd_bn"], abs=0.5)
-    assert "^HSI ends 2025-04-29" in app.caption[0].value
+    assert "^HSI ends 2026-04-10" in app.caption[0].value
 
 
 def test_the_dashboard_reads_the_serving_copy_beside_the_configured_warehouse(tmp_path, monkeypatch):
@@ -187,11 +198,11 @@ def test_every_chart_renders_with_data_as_of_the_default_date_in_a_real_browser(
     wait_for(browser, lambda d: d.execute_script(CHARTS_DRAWN) >= CHARTS)
     time.sleep(1)
     assert_clean(browser, stderr)
-    assert [e.text for e in by_css(browser, '[data-testid="stDateInput"] [role="spinbutton"]')] == ["2025", "04", "29"]
+    assert [e.text for e in by_css(browser, '[data-testid="stDateInput"] [role="spinbutton"]')] == ["2025", "10", "30"]
     caption = by_css(browser, '[data-testid="stCaptionContainer"]')[0].text
     assert all(f"{series} ends {day}" in caption for series, day in LAST_DAYS.items()), caption
     texts = chart_texts(browser)
-    assert all("2025-04-29" in text for text in texts), "every chart says as of which date"
+    assert all("2025-10-30" in text for text in texts), "every chart says as of which date"
     assert "Alibaba Group Holding Limited" in texts[1] and "Alibaba Group Holding Limited" in texts[2]  # names in full
     assert not any("…" in text for text in texts), "no label cut off"
     assert {"2021", "2022", "2023", "2024", "2025"} <= set(re.findall(r"\b20\d\d\b", texts[0])), "the time axis shows years"
@@ -228,14 +239,13 @@ def test_picking_a_date_and_a_currency_in_a_real_browser(dashboard, browser, msf
     for group, expected in MEDIAN_PE_FEB_14.items():
         medians = {row[median] for key, row in rows.items() if key[0] == group}
         with_pe, in_group = COMPANIES_WITH_PE_FEB_14[group]
-        assert len(medians) == 1 and medians.pop() == f"{expected} ({with_pe} of {in_group})"  # e.g. "40.8 (6 of 6)"
-    assert {row[median] for key, row in rows.items() if key[0] == "china_internet"} == {"— (2 of 5)"}, "no median, and why"
+        assert len(medians) == 1 and medians.pop() == f"{expected} ({with_pe} of {in_group})"  # e.g. "37.4 (6 of 6)"
     assert rows["china_internet", "JD.com, Inc."][pe] == "—", "a missing P/E is shown as missing"
     texts = chart_texts(browser)
     assert all("2025-02-14" in text for text in texts), "every chart moved to the picked date"
     assert "Market cap in HKD (billions), as of 2025-02-14" in texts[2] and "no P/E" in texts[1]
     # the counts beside the medians in the charts too: the groups' headers, the time series' last week
     us_median = f"median P/E {MEDIAN_PE_FEB_14['us_megacap_tech']} (6 of 6)"
-    assert f"us_megacap_tech: {us_median}" in texts[1] and "china_internet: no median (2 of 5 with a P/E)" in texts[1]
+    assert f"us_megacap_tech: {us_median}" in texts[1] and "china_internet: median P/E 24.9 (3 of 5)" in texts[1]
     assert f"us_megacap_tech on 2025-02-14: {us_median}" in texts[0]
-    assert "china_internet on 2025-02-14: no median (2 of 5 with a P/E)" in texts[0]
+    assert "china_internet on 2025-02-14: median P/E 24.9 (3 of 5)" in texts[0]

@@ -216,35 +216,42 @@ def test_baba_and_9988_hk_agree_on_days_both_have_traded_closes(sample_warehouse
 
 
 def test_peer_median_on_one_date(sample_warehouse, sample_dir):
-    # 2025-02-14, hyperscalers: Alibaba (through 9988.HK: BABA has no traded close), Amazon,
-    # Alphabet, Meta and Microsoft each bring their P/E of that day; the median is the middle one,
-    # Microsoft's 408.43 / 11.80.
+    # 2025-02-14, hyperscalers: Alibaba (through BABA, its primary listing, traded again in the grown
+    # sample), Amazon, Alphabet, Meta and Microsoft each bring their P/E of that day; the median is
+    # the middle one, Meta's 736.67 / 23.86 (FY2024, its release of 2025-01-29): GOOGL 23.0 < BABA
+    # 29.1 < META 30.9 < MSFT 34.6 < AMZN 41.4.
     day = date(2025, 2, 14)
     pes = dict(query(sample_warehouse, "select symbol, pe_ttm from marts.fct_valuation_daily where date = ? "
-                                       "and symbol in ('9988.HK', 'AMZN', 'GOOGL', 'META', 'MSFT')", [day]))  # fmt: skip
+                                       "and symbol in ('BABA', 'AMZN', 'GOOGL', 'META', 'MSFT')", [day]))  # fmt: skip
     assert len(pes) == 5 and all(pe is not None for pe in pes.values())
-    assert sorted(pes, key=pes.get)[2] == "MSFT"
+    assert sorted(pes, key=pes.get) == ["GOOGL", "BABA", "META", "MSFT", "AMZN"]
     median = query(sample_warehouse, "select median_pe_ttm, companies_with_pe, companies_in_group from marts.mart_peer_valuation_daily "
                                      "where peer_group = 'hyperscalers' and date = ?", [day])[0]  # fmt: skip
-    close = sample_close(sample_dir, "us_daily_raw_2021_2026.csv", "MSFT", "2025-02-14")
-    assert median == (pytest.approx(close / 11.80, rel=1e-12), 5, 5)  # 5 of 5 companies
+    close = sample_close(sample_dir, "us_daily_raw_2021_2026.csv", "META", "2025-02-14")
+    eps = figure(sample_dir, "googl_meta_fy2024_original_filings.csv", "META", "eps_diluted", "2024-12-31", "2025-01-29")
+    assert median == (pytest.approx(close / eps, rel=1e-12), 5, 5)  # 5 of 5 companies
 
 
 def test_peer_comparison_is_at_one_as_of_date(sample_warehouse):
     rows = query(sample_warehouse, "select distinct as_of_date from marts.mart_peer_valuation")
     latest = query(sample_warehouse, "select max(date) from marts.fct_valuation_daily")[0][0]
     assert rows == [(latest,)]
-    # each company's multiples are its latest known ones: Alibaba's from 9988.HK's last day
-    alibaba = query(sample_warehouse, "select valuation_date, pe_ttm from marts.mart_peer_valuation "
-                                      "where symbol = '9988.HK' and peer_group = 'china_internet'")[0]  # fmt: skip
-    assert alibaba[0] == date(2025, 7, 18) and alibaba[1] is not None
-    tencent = query(sample_warehouse, "select pe_ttm from marts.mart_peer_valuation where symbol = '0700.HK'")[0][0]
-    assert tencent is not None
-    # Alibaba and Tencent are the only two of the group's five companies with a P/E (JD, PDD and
-    # Baidu have no share count or TTM in the sample): fewer than half, so no median, no premiums
-    median = query(sample_warehouse, "select distinct peer_median_pe_ttm, pe_premium_to_peers, companies_in_group, "
-                                     "companies_with_pe from marts.mart_peer_valuation where peer_group = 'china_internet'")  # fmt: skip
-    assert median == [(None, None, 5, 2)]
+    # each company's multiples are its latest known ones, through the listing that has the most
+    # recent: Alibaba's from BABA on 2026-03-30 (later its CNY EPS has no CNY=X rate), not from
+    # 9988.HK's last close of 2025-10-30
+    represented = dict(query(sample_warehouse, "select symbol, valuation_date from marts.mart_peer_valuation "
+                                               "where peer_group = 'china_internet' and represents_company"))  # fmt: skip
+    assert represented == {"BABA": date(2026, 3, 30), "0700.HK": date(2026, 3, 26), "BIDU": date(2026, 3, 30),
+                           "JD": date(2026, 3, 30), "PDD": date(2026, 3, 30)}  # fmt: skip
+    pes = dict(query(sample_warehouse, "select symbol, pe_ttm from marts.mart_peer_valuation "
+                                       "where peer_group = 'china_internet' and represents_company"))  # fmt: skip
+    assert pes["JD"] is None and all(pes[s] is not None for s in ("BABA", "0700.HK", "BIDU", "PDD"))
+    # four of the group's five companies have a P/E (JD has no TTM earnings in the sample): the
+    # median of four is the mean of the middle two
+    middle = sorted(pes[s] for s in ("BABA", "0700.HK", "BIDU", "PDD"))[1:3]
+    median = query(sample_warehouse, "select distinct peer_median_pe_ttm, companies_in_group, companies_with_pe "
+                                     "from marts.mart_peer_valuation where peer_group = 'china_internet'")  # fmt: skip
+    assert median == [(pytest.approx(sum(middle) / 2, rel=1e-12), 5, 4)]
 
 
 def test_every_company_with_data_has_market_cap_and_pe_in_february_2025(sample_warehouse):
