@@ -94,6 +94,9 @@ class DagsterApi:
             {"s": {**self.repository, "sensorName": name}},
         )
 
+    def terminate(self, run_id: str) -> None:
+        self._query(f'mutation {{ terminateRun(runId: "{run_id}") {{ __typename }} }}')
+
     # ------------------------------------------------------------- reading
 
     def run(self, run_id: str) -> dict:

@@ -55,7 +55,9 @@ class Deployment:
 
 
 @contextmanager
-def deployment(folder: Path, per_bucket: int, days: int, per_hour: float, backoff_seconds: float = 1.0) -> Iterator[Deployment]:
+def deployment(
+    folder: Path, per_bucket: int, days: int, per_hour: float, backoff_seconds: float = 1.0, extra_env: dict | None = None
+) -> Iterator[Deployment]:
     home = folder / "dagster_home"
     home.mkdir(parents=True)
     shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
@@ -78,6 +80,7 @@ def deployment(folder: Path, per_bucket: int, days: int, per_hour: float, backof
             DOUBLE_URL_VARIABLE: double.url,
             "YAHOO_DOUBLE_PER_HOUR": str(per_hour),
             "YAHOO_DOUBLE_BACKOFF_SECONDS": str(backoff_seconds),
+            **(extra_env or {}),
         }
         try:
             with dagster_dev(env, LOCATION, log=log) as base_url:

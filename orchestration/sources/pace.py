@@ -17,6 +17,8 @@ The algorithm, whoever keeps the state:
   had not left yet, not only later ones;
 - a 429 pauses everyone for `Retry-After`, or else for `base x 2^(n-1)` seconds (n the 429s in a
   row, whoever got them; at most `max`); any other answer ends the run of 429s.
+Each process spaces the next reservation by its own `requests_per_hour`: give every run of the
+machine the same one (the resource's default), or the pace is a mix of theirs.
 
 `RateLimiter` keeps that state in memory (one process; the tests' unpaced sessions); `SharedPace`
 keeps it in a small SQLite file that every process of the machine opens (WAL mode, one short
