@@ -13,7 +13,7 @@ SUPERSET_PORT ?= 8088
 export DAGSTER_HOME := $(abspath .dagster_home)
 export VALUATION_SAMPLE_DIR ?= $(SAMPLE_DIR)
 
-.PHONY: setup demo run test faults ui dashboard report browser bench bench-yahoo clean distclean superset
+.PHONY: setup demo run test faults ui dashboard report browser bench bench-yahoo bench-schedule clean distclean superset
 
 # The environment is rebuilt when the pinned set or the project's metadata changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -112,6 +112,12 @@ bench: setup
 # Requests a first and a daily Yahoo run make for a fake universe (SYMBOLS=5000), and throughput.
 bench-yahoo: setup
 	$(BIN)/python -W ignore -m benchmarks.yahoo_requests --symbols $${SYMBOLS:-5000}
+
+# Requests a minute Yahoo receives from 1, 4 and 8 bucket runs at once under the real daemon (dagster dev
+# and a Yahoo double on local HTTP), at the default pace, each process paced alone for comparison
+# (PER_PROCESS=0 to skip it): about 20 minutes on 2 cores (10 without the comparison).
+bench-schedule: setup
+	$(BIN)/python -W ignore -m benchmarks.schedule_pace $(if $(filter 0,$(PER_PROCESS)),,--per-process-too)
 
 # The re-rating dashboard on http://127.0.0.1:8501, reading warehouse/serving.duckdb.
 dashboard: setup

@@ -9,6 +9,8 @@ VALUATION_SERVING     the read-only serving copy of the marts (default: serving.
 VALUATION_LANDING_DIR yahoo source: the landing zone, where every fetch lands as it came, in the snapshot
                       layout (default: landing/ beside the warehouse), loaded from there, replayable by the sample source
 VALUATION_YAHOO_CACHE yahoo source: yfinance's time-zone and cookie caches (default: .yfinance-cache/ beside it)
+VALUATION_YAHOO_PACE  yahoo source: the SQLite file whose pace every process asking Yahoo from this machine
+                      shares (default: pace.sqlite in the yfinance caches); one file per client address
 VALUATION_DUCKDB_MEMORY_LIMIT  DuckDB's memory budget, for the pipeline's connections and dbt's alike
                       (default 2.5GB; dbt_project/profiles.yml has the same default); past it DuckDB spills to disk
 
@@ -63,6 +65,11 @@ def landing_dir() -> str:
 
 def yahoo_cache_dir() -> str:
     return os.environ.get("VALUATION_YAHOO_CACHE") or str(warehouse_path().parent / ".yfinance-cache")
+
+
+def yahoo_pace_file() -> str:
+    """Beside yfinance's cookie, the other state of this machine's Yahoo client."""
+    return os.environ.get("VALUATION_YAHOO_PACE") or str(Path(yahoo_cache_dir()) / "pace.sqlite")
 
 
 SOURCES = ("sample", "yahoo")

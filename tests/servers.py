@@ -24,10 +24,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(command: list[str], health_url: str, env: dict, timeout_seconds: float = 120) -> Iterator[None]:
-    """Run `command` until `health_url` answers; on exit stop its whole process group (SIGTERM, then SIGKILL)."""
+def running_server(
+    command: list[str], health_url: str, env: dict, timeout_seconds: float = 120, log: Path | None = None
+) -> Iterator[None]:
+    """Run `command` until `health_url` answers; on exit stop its whole process group (SIGTERM, then
+    SIGKILL). Its output goes to `log` when given."""
+    output = open(log, "ab") if log else subprocess.DEVNULL
     server = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        command, cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
         start_new_session=True,  # its own process group: a server started without job control still stops
     )  # fmt: skip
     try:
@@ -48,6 +52,12 @@ def running_server(command: list[str], health_url: str, env: dict, timeout_secon
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+        try:
+            os.killpg(server.pid, signal.SIGKILL)  # what of the group outlived its leader (run workers)
+        except ProcessLookupError:
+            pass
+        if log:
+            output.close()
 
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
@@ -80,11 +90,12 @@ WORKSPACE_QUERY = """
 """
 
 
-def graphql(base_url: str, query: str) -> dict:
-    """POST `query` to the Dagster webserver at `base_url`; the decoded answer."""
+def graphql(base_url: str, query: str, variables: dict | None = None) -> dict:
+    """POST `query` (with `variables`) to the Dagster webserver at `base_url`; the decoded answer."""
     request = urllib.request.Request(
-        f"{base_url}/graphql", data=json.dumps({"query": query}).encode(), headers={"Content-Type": "application/json"}
-    )
+        f"{base_url}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -97,13 +108,30 @@ def dagster_webserver(env: dict, module: str = "orchestration.definitions", time
     base_url = f"http://127.0.0.1:{port}"
     command = [str(Path(sys.executable).parent / "dagster-webserver"), "-m", module, "-h", "127.0.0.1", "-p", str(port)]
     with running_server(command, f"{base_url}/server_info", env, timeout_seconds):
-        deadline = time.monotonic() + timeout_seconds
-        while True:
-            entries = graphql(base_url, WORKSPACE_QUERY)["data"]["workspaceOrError"].get("locationEntries") or []
-            if entries and all(entry["loadStatus"] == "LOADED" for entry in entries):
-                break
-            assert time.monotonic() < deadline, f"the code location did not load within {timeout_seconds} s: {entries}"
-            time.sleep(0.5)
-        errors = [entry["locationOrLoadError"] for entry in entries if entry["locationOrLoadError"]["__typename"] == "PythonError"]
-        assert not errors, f"the code location failed to load: {errors}"
+        _wait_for_code_location(base_url, timeout_seconds)
         yield base_url
+
+
+@contextmanager
+def dagster_dev(env: dict, module: str, timeout_seconds: float = 180, log: Path | None = None) -> Iterator[str]:
+    """`dagster dev -m module` (the webserver, the daemon with its run queue, a code server) on a free
+    localhost port, in the DAGSTER_HOME of `env`; stopped like any `running_server`, its run workers
+    with it (its process group). Yields the base URL once the code location has loaded."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", module, "-h", "127.0.0.1", "-p", str(port)]
+    with running_server(command, f"{base_url}/server_info", env, timeout_seconds, log):
+        _wait_for_code_location(base_url, timeout_seconds)
+        yield base_url
+
+
+def _wait_for_code_location(base_url: str, timeout_seconds: float) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        entries = graphql(base_url, WORKSPACE_QUERY)["data"]["workspaceOrError"].get("locationEntries") or []
+        if entries and all(entry["loadStatus"] == "LOADED" for entry in entries):
+            break
+        assert time.monotonic() < deadline, f"the code location did not load within {timeout_seconds} s: {entries}"
+        time.sleep(0.5)
+    errors = [entry["locationOrLoadError"] for entry in entries if entry["locationOrLoadError"]["__typename"] == "PythonError"]
+    assert not errors, f"the code location failed to load: {errors}"

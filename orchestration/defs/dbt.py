@@ -13,7 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from orchestration import settings
 from orchestration.defs.catalog import OWNERS
-from orchestration.defs.resources import WarehouseResource, warehouse_locked
+from orchestration.defs.resources import WAREHOUSE_WRITER, WarehouseResource, warehouse_locked
 from orchestration.warehouse.schema import dated_by
 
 # The dbt installed beside this Python, whether or not the virtualenv is on PATH. dagster-dbt's
@@ -96,7 +96,8 @@ def prune_target_folders(target: Path, op_name: str, keep: int = KEPT_FAILED_TAR
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayerTranslator())
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayerTranslator(),
+            pool=WAREHOUSE_WRITER)  # fmt: skip
 def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: WarehouseResource) -> Iterator:
     # dbt would fail at once on another process's lock: wait for it as every other step does
     # (lock_wait_seconds), and fail with the same explained error when it is still held.

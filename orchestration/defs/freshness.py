@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import dagster as dg
 import pandas as pd
 
-from orchestration.defs.resources import RunSettings, WarehouseResource
+from orchestration.defs.resources import WAREHOUSE_WRITER, RunSettings, WarehouseResource
 from orchestration.defs.ingest import PRICES_KEY, PROFILES_KEY, STATEMENTS_KEY
 from orchestration.freshness import (
     Freshness,
@@ -45,6 +45,7 @@ FRESHNESS_COLUMNS = ["symbol", "dataset", "exchange_calendar", "last_data_date",
     "Evaluated at VALUATION_AS_OF when set. Published as marts.mart_data_freshness by dbt.",
     owners=OWNERS,
     kinds=PYTHON_DUCKDB,
+    pool=WAREHOUSE_WRITER,
 )
 def data_freshness(duckdb: WarehouseResource, run_settings: RunSettings) -> dg.MaterializeResult:
     universe = run_settings.universe()

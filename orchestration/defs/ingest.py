@@ -13,7 +13,7 @@ from pydantic import Field
 
 from orchestration.defs.catalog import OWNERS, PYTHON_DUCKDB, table_metadata
 from orchestration.defs.landing import LANDING_PRICES_KEY, LANDING_PROFILES_KEY, LANDING_STATEMENTS_KEY
-from orchestration.defs.resources import MarketDataResource, RunSettings, WarehouseResource
+from orchestration.defs.resources import WAREHOUSE_WRITER, MarketDataResource, RunSettings, WarehouseResource
 from orchestration.failpoints import failpoint
 from orchestration.freshness import session_open_local
 from orchestration.ingest_policy import StatementsFetch, select_symbols
@@ -232,6 +232,7 @@ def _fetch_check_spec(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
         for table, key in UNIVERSE_KEYS.items()
     ],
     name="raw_universe",
+    pool=WAREHOUSE_WRITER,
 )
 def raw_universe(duckdb: WarehouseResource, run_settings: RunSettings) -> Iterator[dg.MaterializeResult]:
     universe = run_settings.universe()
@@ -477,6 +478,7 @@ def _add_metadata(total: dict, more: dict) -> dict:
     ],
     check_specs=_fetch_check_spec(PRICES_KEY),
     name="raw__prices",
+    pool=WAREHOUSE_WRITER,
 )
 def raw_prices(
     config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource, run_settings: RunSettings
@@ -520,6 +522,7 @@ def raw_prices(
     kinds=PYTHON_DUCKDB,
     metadata=table_metadata(COMPANY_PROFILES),
     automation_condition=LOAD_WHEN_LANDED,
+    pool=WAREHOUSE_WRITER,
 )
 def raw_company_profiles(
     config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource, run_settings: RunSettings
@@ -577,6 +580,7 @@ def _known_releases(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
     kinds=PYTHON_DUCKDB,
     metadata=table_metadata(FINANCIAL_STATEMENTS),
     automation_condition=LOAD_WHEN_LANDED,
+    pool=WAREHOUSE_WRITER,
 )
 def raw_financial_statements(
     config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource, run_settings: RunSettings

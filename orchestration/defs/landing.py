@@ -29,6 +29,8 @@ from orchestration.sources import Fetched, MarketDataSource, StatementPlan
 LANDING = "landing"
 LANDING_PARTITIONS = dg.StaticPartitionsDefinition(bucket_keys())
 LANDING_KINDS = {"python", "yahoo"}
+# The run tag of the fetch jobs (orchestration/defs/schedules.py): dagster.yaml caps how many run at once.
+FETCH_TAG = "valuation/fetch"
 LANDING_PRICES_KEY = dg.AssetKey([LANDING, "prices"])
 LANDING_PROFILES_KEY = dg.AssetKey([LANDING, "company_profiles"])
 LANDING_STATEMENTS_KEY = dg.AssetKey([LANDING, "financial_statements"])

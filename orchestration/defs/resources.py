@@ -82,7 +82,9 @@ class MarketDataResource(ConfigurableResource):
     sample_dir: str | None = Field(default=None, description="snapshot directory the sample source replays")
     landing_dir: str | None = Field(default=None, description="yahoo: the landing zone every fetch lands in, as it came, and is loaded from")
     request_budget: int = Field(default=20_000, description="yahoo: true HTTP requests one asset may make in a run")
-    requests_per_hour: float = Field(default=1_500, description="yahoo: the process-wide pace (Yahoo tolerates about 2,000/h)")
+    requests_per_hour: float = Field(default=1_500, description="yahoo: the pace every run on this machine shares (Yahoo tolerates about 2,000/h from one address)")
+    pace_file: str | None = Field(default=None, description="yahoo: the SQLite file that pace is kept in (VALUATION_YAHOO_PACE; "
+                                  "default pace.sqlite in the yfinance caches): one file per client address")
     price_overlap_days: int = Field(default=5, description="yahoo: days re-fetched before each symbol's last loaded date")
     fundamentals_max_age_days: int = Field(default=30, description="yahoo: re-fetch statements at least this often")
     profile_max_age_days: int = Field(default=14, description="yahoo: re-fetch a listing's profile this often (3 requests each)")
@@ -98,6 +100,7 @@ class MarketDataResource(ConfigurableResource):
                 request_budget=self.request_budget,
                 requests_per_hour=self.requests_per_hour,
                 cache_dir=settings.yahoo_cache_dir(),
+                pace_file=self.pace_file or settings.yahoo_pace_file(),
                 max_attempts=self.max_attempts,
                 base_delay_seconds=self.retry_base_delay_seconds,
                 breaker_threshold=self.breaker_threshold,
@@ -106,6 +109,14 @@ class MarketDataResource(ConfigurableResource):
 
     def landing_zone(self) -> LandingZone:
         return LandingZone(self.landing_dir or settings.landing_dir())
+
+
+# The one-writer queue: every asset that opens the working DuckDB file for writing (the raw loads,
+# the dbt build, the freshness evaluation, the publish, which reads it under the writer's lock) takes
+# a slot of this Dagster concurrency pool, whose limit is 1 (dagster.yaml: pools: default_limit).
+# A writer launched while another holds the file waits in Dagster's queue instead of failing on
+# DuckDB's lock; lock_wait_seconds is left for programs outside the pipeline.
+WAREHOUSE_WRITER = "warehouse_writer"
 
 
 class WarehouseLockedError(RuntimeError):
@@ -174,11 +185,15 @@ class WarehouseResource(ConfigurableResource):
 
 
 def market_data_resource(**fields) -> MarketDataResource:
+    """The resource from the VALUATION_* variables; `fields` set others (or override them)."""
     return MarketDataResource(
-        source=from_env("VALUATION_SOURCE", None),
-        sample_dir=from_env("VALUATION_SAMPLE_DIR", None),
-        landing_dir=from_env("VALUATION_LANDING_DIR", None),
-        **fields,
+        **{
+            "source": from_env("VALUATION_SOURCE", None),
+            "sample_dir": from_env("VALUATION_SAMPLE_DIR", None),
+            "landing_dir": from_env("VALUATION_LANDING_DIR", None),
+            "pace_file": from_env("VALUATION_YAHOO_PACE", None),
+            **fields,
+        }
     )
 
 

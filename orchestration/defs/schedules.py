@@ -10,7 +10,13 @@ when upstream updates", and it requests exactly the models downstream of what ch
 
 import dagster as dg
 
-from orchestration.defs.landing import LANDING_PARTITIONS, LANDING_PRICES_KEY, LANDING_PROFILES_KEY, LANDING_STATEMENTS_KEY
+from orchestration.defs.landing import (
+    FETCH_TAG,
+    LANDING_PARTITIONS,
+    LANDING_PRICES_KEY,
+    LANDING_PROFILES_KEY,
+    LANDING_STATEMENTS_KEY,
+)
 from orchestration.freshness import calendar
 from orchestration.instruments import FX_CALENDAR
 
@@ -25,12 +31,19 @@ MARKET_PRICE_CONFIGS = {
 }
 
 
+# A fetch run is one step (two for fundamentals) that mostly waits on the machine's Yahoo pace: a
+# subprocess per step would only double the processes each run loads the definitions in. The tag
+# is what dagster.yaml's run queue limits fetch runs by (tag_concurrency_limits).
+FETCH_RUNS = {"tags": {FETCH_TAG: "yahoo"}, "executor_def": dg.in_process_executor}
+
+
 def _prices_job(name: str, description: str):
     return dg.define_asset_job(
         name,
         selection=dg.AssetSelection.assets(LANDING_PRICES_KEY),
         config={"ops": {PRICES_OP: {"config": MARKET_PRICE_CONFIGS[name]}}},
         description=description,
+        **FETCH_RUNS,
     )
 
 
@@ -41,17 +54,18 @@ fundamentals_job = dg.define_asset_job(
     "fundamentals_daily",
     selection=dg.AssetSelection.assets(LANDING_PROFILES_KEY, LANDING_STATEMENTS_KEY),
     description="Profiles, and statements where the fetch rules say they can have changed.",
+    **FETCH_RUNS,
 )
 
 
 def session_schedule(
-    name: str, job, cron: str, timezone: str, calendar_code: str
-) -> dg.ScheduleDefinition:
+    name: str, job, cron: str, timezone: str, calendar_code: str,
+    default_status: dg.DefaultScheduleStatus = dg.DefaultScheduleStatus.RUNNING,
+) -> dg.ScheduleDefinition:  # fmt: skip
     """On the calendar's sessions only (a holiday, Lunar New Year or Thanksgiving, is skipped, not
     run): one run per listing bucket."""
 
-    @dg.schedule(name=name, job=job, cron_schedule=cron, execution_timezone=timezone,
-                 default_status=dg.DefaultScheduleStatus.RUNNING)  # fmt: skip
+    @dg.schedule(name=name, job=job, cron_schedule=cron, execution_timezone=timezone, default_status=default_status)
     def _schedule(context: dg.ScheduleEvaluationContext):
         day = context.scheduled_execution_time.astimezone(calendar(calendar_code).tz).date()
         if not calendar(calendar_code).is_session(day.isoformat()):

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import settings
-from orchestration.defs.resources import RunSettings, WarehouseResource
+from orchestration.defs.resources import WAREHOUSE_WRITER, RunSettings, WarehouseResource
 from orchestration.defs.catalog import OWNERS
 from orchestration.defs.dbt import dbt_mart_keys, incremental_unique_keys
 from orchestration.warehouse.publish import publish_serving_copy
@@ -22,6 +22,7 @@ from orchestration.warehouse.publish import publish_serving_copy
     "when a reader may still hold the spare, is patched with the rows built since.",
     owners=OWNERS,
     kinds={"duckdb"},
+    pool=WAREHOUSE_WRITER,  # it reads the working file under the writer's lock
 )
 def serving_marts(duckdb: WarehouseResource, run_settings: RunSettings) -> dg.MaterializeResult:
     serving_path = Path(run_settings.serving_path)

@@ -39,6 +39,7 @@ from orchestration.normalize.yahoo import (
     statement_rows,
 )
 from orchestration.sources.base import Fetched, Instrument, StatementPlan
+from orchestration.sources.pace import Backoff
 from orchestration.sources.retry import RequestBudget, RetryPolicy
 from orchestration.sources.yahoo_http import (
     STOPPED,
@@ -46,7 +47,7 @@ from orchestration.sources.yahoo_http import (
     CircuitBreaker,
     YahooNotFound,
     YahooSession,
-    process_rate_limiter,
+    process_pace,
 )
 
 log = logging.getLogger(__name__)
@@ -66,13 +67,14 @@ STATEMENT_CALLS = [
 @dataclass(frozen=True)
 class YahooSettings:
     request_budget: int = 20_000  # true HTTP requests one asset may make in a run
-    requests_per_hour: float = 1_500  # the process-wide pace, well under the ~2,000/h Yahoo tolerates
+    requests_per_hour: float = 1_500  # the machine's pace, well under the ~2,000/h Yahoo tolerates from one address
     max_attempts: int = 4  # per symbol and call, for transient failures
     base_delay_seconds: float = 60.0  # backoff: jittered up to base x 2^attempt ...
     max_delay_seconds: float = 900.0  # ... and at most this
     breaker_threshold: int = 3  # 429s in a row that stop the run
     timeout_seconds: int = 20
     cache_dir: str | None = None  # yfinance's time-zone and cookie caches (a folder the project owns)
+    pace_file: str | None = None  # the pace every process of the machine shares (None: this process's own)
 
 
 _CACHE_DIR: str | None = None
@@ -126,7 +128,11 @@ class YahooSource:
         # yfinance hides exceptions by default: a failed call would come back as an empty frame,
         # indistinguishable from "no data". We want to see them.
         yfinance.config.debug.hide_exceptions = False
-        self.session = session or YahooSession(process_rate_limiter(self.settings.requests_per_hour))
+        if session is None:
+            # a 429 pauses every process of the machine, on the retry backoff's own scale (60 s x 2^n, at most 15 min)
+            backoff = Backoff(self.settings.base_delay_seconds, self.settings.max_delay_seconds)
+            session = YahooSession(process_pace(self.settings.requests_per_hour, self.settings.pace_file, backoff))
+        self.session = session
         # the budget and the breaker are per source, i.e. per asset run
         self.session.budget = RequestBudget(self.settings.request_budget)
         self.session.breaker = CircuitBreaker(self.settings.breaker_threshold)

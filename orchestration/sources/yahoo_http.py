@@ -3,7 +3,8 @@
 yfinance 1.x sends its requests through a curl_cffi `Session` handed to it with `session=`. This
 subclass is where the project meets the network, so it is where requests are
 - counted, by endpoint (the true HTTP count, cookie and crumb requests included);
-- paced, by one process-wide rate limiter;
+- paced, by the machine's pace (orchestration.sources.pace): every process that asks Yahoo from
+  this machine shares one rate, and a 429 one of them gets pauses them all;
 - budgeted, in true HTTP requests per run;
 - stopped, by a circuit breaker after a sustained run of 429s (no request leaves while it is open);
 - classified: a 429 raises `YahooRateLimited`; a 5xx, Yahoo's "down" page, truncated JSON, a
@@ -19,16 +20,14 @@ is what a 401 needs. Tests subclass this session and override `_send` only.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from curl_cffi import requests as curl_requests
 
 from orchestration.normalize.yahoo import timeseries_currencies
+from orchestration.sources.pace import Backoff, RateLimiter, SharedPace
 from orchestration.sources.retry import BudgetExhausted, RequestBudget
 
 # (host suffix or None, path prefix) -> endpoint name, first match wins
@@ -91,39 +90,22 @@ class CircuitOpen(RuntimeError):
     """Yahoo kept answering 429: the run stops asking; what it did not reach is deferred."""
 
 
-@dataclass
-class RateLimiter:
-    """At most `per_hour` requests an hour, evenly spaced, shared by every session of the process."""
-
-    per_hour: float
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-    _next: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    waited_seconds: float = 0.0
-
-    def wait(self) -> None:
-        if self.per_hour <= 0:
-            return
-        with self._lock:
-            now = self.clock()
-            delay = max(0.0, self._next - now)
-            self._next = max(now, self._next) + 3600.0 / self.per_hour
-        if delay:
-            self.waited_seconds += delay
-            self.sleep(delay)
+Pace = RateLimiter | SharedPace
+_PROCESS_PACES: dict[str | None, Pace] = {}
 
 
-_PROCESS_LIMITER: RateLimiter | None = None
-
-
-def process_rate_limiter(per_hour: float) -> RateLimiter:
-    """The one limiter of this process (re-paced when the configured rate changes)."""
-    global _PROCESS_LIMITER
-    if _PROCESS_LIMITER is None:
-        _PROCESS_LIMITER = RateLimiter(per_hour)
-    _PROCESS_LIMITER.per_hour = per_hour
-    return _PROCESS_LIMITER
+def process_pace(per_hour: float, pace_file: str | None = None, backoff: Backoff | None = None) -> Pace:
+    """The pace of this process's requests: the machine's (`SharedPace` over `pace_file`, what every
+    run uses), or one kept in this process's memory when no file is given. One object per file and
+    process, re-paced when the configured rate or backoff changes."""
+    pace = _PROCESS_PACES.get(pace_file)
+    if pace is None:
+        pace = SharedPace(pace_file, per_hour) if pace_file else RateLimiter(per_hour)
+        _PROCESS_PACES[pace_file] = pace
+    pace.per_hour = per_hour
+    if backoff is not None:
+        pace.backoff = backoff
+    return pace
 
 
 @dataclass
@@ -167,7 +149,7 @@ class YahooSession(curl_requests.Session):
 
     def __init__(
         self,
-        limiter: RateLimiter,
+        limiter: Pace,
         budget: RequestBudget | None = None,
         breaker: CircuitBreaker | None = None,
         impersonate: str = "chrome",
@@ -198,6 +180,8 @@ class YahooSession(curl_requests.Session):
             raise YahooUnavailable(endpoint, url, None, f"{type(error).__name__}: {error}") from None
         status = int(response.status_code)
         self.statuses[(endpoint, status)] += 1
+        # a 429 pauses every process of the machine; the first other answer ends the run of them
+        self.limiter.answered(status, _retry_after(response.headers.get("retry-after")) if status == 429 else None)
         self.breaker.record(status)
         self._classify(endpoint, url, status, response)
         if endpoint == "fundamentals-timeseries":

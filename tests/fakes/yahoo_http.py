@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from curl_cffi.requests.exceptions import Timeout
 from curl_cffi.requests.models import Headers, Response
 
+from orchestration.sources.pace import Backoff
 from orchestration.sources.yahoo_http import RateLimiter, YahooSession, endpoint_of, symbol_of
 
 RECORDED_DIR = Path(os.environ.get("YAHOO_RECORDED_DIR", Path(__file__).resolve().parents[3] / "shared" / "yahoo-recorded"))
@@ -61,6 +62,13 @@ def fresh_yfinance() -> None:
 
     SingletonMeta._instances.pop(YfData, None)
     yfinance.cache.get_cookie_cache().store("curlCffi", None)
+
+
+def set_session_cookie(jar: http.cookiejar.CookieJar) -> None:
+    """What fc.yahoo.com's answer does to a client: a 404 that sets Yahoo's A3 session cookie, which yfinance keeps."""
+    jar.set_cookie(http.cookiejar.Cookie(
+        0, "A3", "d=AQABBReplay", None, False, ".yahoo.com", True, True, "/", True, True,
+        int(datetime.now(timezone.utc).timestamp()) + 365 * 86400, False, None, None, {}))  # fmt: skip
 
 
 def recording(name: str) -> dict:
@@ -101,7 +109,8 @@ class ReplaySession(YahooSession):
     """YahooSession answering from recordings, built payloads and scripted faults."""
 
     def __init__(self, limiter: RateLimiter | None = None, **kwargs):
-        super().__init__(limiter or RateLimiter(0), **kwargs)
+        # unpaced, and a 429 pauses nothing: the source's own backoff is what these tests look at
+        super().__init__(limiter or RateLimiter(0, Backoff(base_seconds=0, max_seconds=0)), **kwargs)
         self.charts: dict[str, dict] = {}  # symbol -> built chart result
         self.timeseries: dict[str, dict[str, list[dict]]] = defaultdict(dict)  # symbol -> type -> points
         self.summaries: dict[str, dict] = {}  # symbol -> module -> payload
@@ -211,10 +220,7 @@ class ReplaySession(YahooSession):
 
     def _answer(self, endpoint: str, symbol: str | None, url: str, query: dict) -> Response:
         if endpoint == "cookie":
-            # fc.yahoo.com answers 404 and sets Yahoo's A3 session cookie, which yfinance keeps
-            self.cookies.jar.set_cookie(http.cookiejar.Cookie(
-                0, "A3", "d=AQABBReplay", None, False, ".yahoo.com", True, True, "/", True, True,
-                int(datetime.now(timezone.utc).timestamp()) + 365 * 86400, False, None, None, {}))  # fmt: skip
+            set_session_cookie(self.cookies.jar)
             return _response(url, 404, b"<html>404</html>", "text/html")
         if endpoint == "consent":
             return _response(url, 200, b"<html><body>no consent form here</body></html>", "text/html")
