@@ -154,11 +154,25 @@ class SharedPace:
             path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=self.busy_timeout_seconds, isolation_level=None)
         if not self._created:
-            conn.execute("pragma journal_mode = wal")  # kept by the file: readers never wait for a writer
-            conn.executescript(_SCHEMA)
-            self._created = True
+            self._create(conn)
         conn.execute("pragma synchronous = normal")  # a pace lost in a power cut costs one interval
         return conn
+
+    def _create(self, conn: sqlite3.Connection) -> None:
+        """WAL mode and the table, once per process. Switching the journal mode needs the file to
+        itself and SQLite answers "locked" at once, without its busy timeout, while another process
+        holds it: so it is tried again until the timeout."""
+        deadline = time.monotonic() + self.busy_timeout_seconds
+        while True:
+            try:
+                conn.execute("pragma journal_mode = wal")  # kept by the file: readers never wait for a writer
+                conn.executescript(_SCHEMA)
+                self._created = True
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _update(self, change: Callable[[PaceState, float], object]) -> object:
         """Apply `change(state, now)` in one write transaction; return what it returned."""
