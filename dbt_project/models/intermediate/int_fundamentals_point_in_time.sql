@@ -88,7 +88,7 @@ latest_flows as (
             as fundamentals_period_end,
         max(ttm_period_end) filter (where metric in ('revenue', 'net_income', 'eps_diluted'))
             as fundamentals_latest_period_end,
-        max(currency) filter (where metric <> 'eps_diluted') as reporting_currency,
+        max(currency) filter (where metric not in ('eps_diluted', 'adjusted_eps_diluted')) as reporting_currency,
         max(currency) filter (where metric = 'eps_diluted') as eps_currency,
         max(ttm_value) filter (where metric = 'revenue') as ttm_revenue,
         max(ttm_value) filter (where metric = 'net_income') as ttm_net_income,
@@ -105,6 +105,30 @@ latest_flows as (
                 then 'mixed'
         end as ttm_basis
     from latest_flow_values
+    group by company_id, known_from
+
+),
+
+adjusted_earnings as (
+
+    -- The adjusted earnings known on each date: of the company's non-GAAP series (and Yahoo's
+    -- normalized income), the one whose latest complete TTM ends latest; at one period end, a
+    -- per-share figure before an amount, the company's own before the source's. One series is
+    -- chosen whole, so a figure never mixes two definitions of adjusted earnings.
+    select
+        company_id,
+        known_from,
+        arg_max(
+            {'metric': metric, 'currency': currency, 'ttm_value': ttm_value, 'period_end': ttm_period_end, 'ttm_basis': ttm_basis},
+            [epoch(ttm_period_end), case metric
+                when 'adjusted_eps_diluted' then 4
+                when 'adjusted_net_income' then 3
+                when 'adjusted_net_income_incl_minority_interests' then 2
+                else 1
+            end]
+        ) as chosen
+    from latest_flow_values
+    where metric in ('adjusted_eps_diluted', 'adjusted_net_income', 'adjusted_net_income_incl_minority_interests', 'normalized_income')
     group by company_id, known_from
 
 ),
@@ -184,6 +208,19 @@ final as (
         ) as ttm_ebitda,
         latest_flows.ttm_capex,
         latest_flows.ttm_eps_diluted,
+        case adjusted_earnings.chosen.metric
+            when 'adjusted_eps_diluted' then 'company_non_gaap_eps'
+            when 'adjusted_net_income' then 'company_non_gaap_net_income'
+            when 'adjusted_net_income_incl_minority_interests' then 'company_non_gaap_net_income_incl_minority_interests'
+            when 'normalized_income' then 'source_normalized_income'
+        end as adjusted_earnings_basis,
+        adjusted_earnings.chosen.period_end as adjusted_period_end,
+        adjusted_earnings.chosen.ttm_basis as adjusted_ttm_basis,
+        adjusted_earnings.chosen.currency as adjusted_currency,
+        case when adjusted_earnings.chosen.metric = 'adjusted_eps_diluted' then adjusted_earnings.chosen.ttm_value end
+            as ttm_adjusted_eps_diluted,
+        case when adjusted_earnings.chosen.metric <> 'adjusted_eps_diluted' then adjusted_earnings.chosen.ttm_value end
+            as ttm_adjusted_net_income,
         balances_by_date.balance_sheet_date,
         balances_by_date.total_debt,
         -- Short-term investments count as cash where reported.
@@ -196,6 +233,9 @@ final as (
     left join balances_by_date
         on knowledge_dates.company_id = balances_by_date.company_id
         and knowledge_dates.known_from = balances_by_date.known_from
+    left join adjusted_earnings
+        on knowledge_dates.company_id = adjusted_earnings.company_id
+        and knowledge_dates.known_from = adjusted_earnings.known_from
 
 )
 

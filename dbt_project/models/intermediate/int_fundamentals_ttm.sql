@@ -18,7 +18,9 @@ flows as (
     select company_id, metric, period_type, period_end, currency, available_from, metric_value
     from {{ ref('int_financial_metrics') }}
     where metric in (
-        'revenue', 'net_income', 'operating_income', 'depreciation_amortization', 'ebitda', 'capex', 'eps_diluted'
+        'revenue', 'net_income', 'operating_income', 'depreciation_amortization', 'ebitda', 'capex', 'eps_diluted',
+        -- the adjusted (non-GAAP) earnings, each its own series: never summed with a reported figure
+        'adjusted_eps_diluted', 'adjusted_net_income', 'adjusted_net_income_incl_minority_interests', 'normalized_income'
     )
     qualify row_number() over (
         partition by company_id, metric, period_type, period_end, currency, available_from

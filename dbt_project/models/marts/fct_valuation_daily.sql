@@ -1,6 +1,7 @@
 {{ incremental_mart(unique_key=['symbol', 'date'], retired_column='symbol', kept_in='dim_listing') }}
 
 -- depends_on: {{ ref('int_financial_metrics') }}
+-- depends_on: {{ ref('stg_consensus_estimates') }}
 
 -- One row per listing and trading day: close, market cap in four currencies, TTM fundamentals as
 -- known that day, and the valuation ratios.
@@ -53,6 +54,14 @@ rebuild_from as (
         where loaded_at > {{ last_build_at() }}
     ) as fx_changes
     where fx_changes.changed_from is not null
+    union all
+    -- consensus snapshots loaded since the last build, from their snapshot day
+    select listings.symbol, min(estimates.snapshot_date)
+    from {{ ref('stg_consensus_estimates') }} as estimates
+    inner join {{ ref('stg_universe_listings') }} as asked on estimates.symbol = asked.symbol
+    inner join listings on asked.company_id = listings.company_id
+    where estimates.loaded_at > {{ last_build_at() }}
+    group by listings.symbol
     {% endcall %}
 
 ),
@@ -95,11 +104,23 @@ company_state as (
         fundamentals.ttm_ebitda,
         fundamentals.ttm_eps_diluted,
         fundamentals.total_debt,
-        fundamentals.cash_and_short_term_investments
+        fundamentals.cash_and_short_term_investments,
+        fundamentals.adjusted_earnings_basis,
+        fundamentals.adjusted_period_end,
+        fundamentals.adjusted_currency,
+        fundamentals.ttm_adjusted_eps_diluted,
+        fundamentals.ttm_adjusted_net_income,
+        forward.forward_eps,
+        forward.forward_eps_currency,
+        forward.forward_eps_basis,
+        forward.forward_eps_snapshot_date,
+        forward.forward_eps_period_end
     from (
         select company_id, published_at_utc from {{ ref('int_share_counts_point_in_time') }}
         union
         select company_id, published_at_utc from {{ ref('int_fundamentals_point_in_time') }}
+        union
+        select company_id, published_at_utc from {{ ref('int_forward_eps_point_in_time') }}
     ) as moments
     asof left join {{ ref('int_share_counts_point_in_time') }} as shares
         on moments.company_id = shares.company_id
@@ -107,6 +128,9 @@ company_state as (
     asof left join {{ ref('int_fundamentals_point_in_time') }} as fundamentals
         on moments.company_id = fundamentals.company_id
         and moments.published_at_utc >= fundamentals.published_at_utc
+    asof left join {{ ref('int_forward_eps_point_in_time') }} as forward
+        on moments.company_id = forward.company_id
+        and moments.published_at_utc >= forward.published_at_utc
 
 ),
 
@@ -173,11 +197,29 @@ with_fundamentals as (
 
     select
         listing_prices.*,
-        state.* exclude (symbol, from_date, until_date, month, ttm_revenue, ttm_net_income, ttm_ebitda, ttm_eps_diluted),
+        state.* exclude (
+            symbol, from_date, until_date, month, ttm_revenue, ttm_net_income, ttm_ebitda, ttm_eps_diluted,
+            adjusted_earnings_basis, ttm_adjusted_eps_diluted, ttm_adjusted_net_income,
+            forward_eps, forward_eps_basis, forward_eps_snapshot_date, forward_eps_period_end
+        ),
         {% for column in ['ttm_revenue', 'ttm_net_income', 'ttm_ebitda', 'ttm_eps_diluted'] %}
         -- a TTM older than the stated maximum age is no longer a trailing figure: null
         case
             when listing_prices.date - state.fundamentals_period_end <= {{ var('ttm_max_age_days') }}
+                then state.{{ column }}
+        end as {{ column }},
+        {% endfor %}
+        -- the adjusted TTM by the same rule, on its own period end
+        {% for column in ['adjusted_earnings_basis', 'ttm_adjusted_eps_diluted', 'ttm_adjusted_net_income'] %}
+        case
+            when listing_prices.date - state.adjusted_period_end <= {{ var('ttm_max_age_days') }}
+                then state.{{ column }}
+        end as {{ column }},
+        {% endfor %}
+        -- a consensus is current only for `forward_eps_max_age_days` after its snapshot
+        {% for column in ['forward_eps', 'forward_eps_basis', 'forward_eps_snapshot_date', 'forward_eps_period_end'] %}
+        case
+            when listing_prices.date - state.forward_eps_snapshot_date <= {{ var('forward_eps_max_age_days') }}
                 then state.{{ column }}
         end as {{ column }},
         {% endfor %}
@@ -204,7 +246,9 @@ with_fx as (
         hkd_fx.units_per_usd as hkd_per_usd,
         cny_fx.units_per_usd as cny_per_usd,
         reporting_fx.units_per_usd as reporting_per_usd,
-        eps_fx.units_per_usd as eps_per_usd
+        eps_fx.units_per_usd as eps_per_usd,
+        adjusted_fx.units_per_usd as adjusted_per_usd,
+        forward_fx.units_per_usd as forward_per_usd
     from with_fundamentals
     left join fx as local_fx
         on with_fundamentals.date = local_fx.rate_date
@@ -219,6 +263,12 @@ with_fx as (
     left join fx as eps_fx
         on with_fundamentals.date = eps_fx.rate_date
         and with_fundamentals.eps_currency = eps_fx.currency
+    left join fx as adjusted_fx
+        on with_fundamentals.date = adjusted_fx.rate_date
+        and with_fundamentals.adjusted_currency = adjusted_fx.currency
+    left join fx as forward_fx
+        on with_fundamentals.date = forward_fx.rate_date
+        and with_fundamentals.forward_eps_currency = forward_fx.currency
 
 ),
 
@@ -233,7 +283,10 @@ in_usd as (
         ttm_ebitda / reporting_per_usd as ttm_ebitda_usd,
         (total_debt - cash_and_short_term_investments) / reporting_per_usd as net_debt_usd,
         -- per listing unit, in the trading currency: EPS per ordinary share x shares per unit
-        ttm_eps_diluted / eps_per_usd * local_per_usd * shares_per_listing_unit as ttm_eps
+        ttm_eps_diluted / eps_per_usd * local_per_usd * shares_per_listing_unit as ttm_eps,
+        ttm_adjusted_eps_diluted / adjusted_per_usd * local_per_usd * shares_per_listing_unit as ttm_adjusted_eps,
+        ttm_adjusted_net_income / adjusted_per_usd as ttm_adjusted_net_income_usd,
+        forward_eps / forward_per_usd * local_per_usd * shares_per_listing_unit as forward_eps_per_unit
     from with_fx
 
 ),
@@ -284,6 +337,25 @@ final as (
             when ttm_eps is not null then case when ttm_eps > 0 then 'diluted_eps' end
             when ttm_net_income_usd > 0 and market_cap_usd is not null then 'net_income'
         end as pe_ttm_basis,
+        -- on the company's adjusted (non-GAAP) earnings, per share where it publishes a per-share
+        -- figure, else over the amount; adjusted_earnings_basis says which series
+        case
+            when ttm_adjusted_eps is not null then case when ttm_adjusted_eps > 0 then close_price / ttm_adjusted_eps end
+            when ttm_adjusted_net_income_usd > 0 then market_cap_usd / ttm_adjusted_net_income_usd
+        end as pe_ttm_adjusted,
+        case
+            when (ttm_adjusted_eps > 0 and close_price is not null)
+                or (ttm_adjusted_eps is null and ttm_adjusted_net_income_usd > 0 and market_cap_usd is not null)
+                then adjusted_earnings_basis
+        end as adjusted_earnings_basis,
+        ttm_adjusted_eps,
+        ttm_adjusted_net_income_usd,
+        -- on the analysts' consensus of the next fiscal year, converted at this date's rate
+        case when forward_eps_per_unit > 0 then close_price / forward_eps_per_unit end as pe_forward,
+        forward_eps_per_unit as forward_eps,
+        case when forward_eps_per_unit > 0 and close_price is not null then forward_eps_basis end as forward_eps_basis,
+        case when forward_eps_per_unit > 0 and close_price is not null then forward_eps_snapshot_date end
+            as forward_eps_snapshot_date,
         case when ttm_revenue_usd > 0 then market_cap_usd / ttm_revenue_usd end as ps_ttm,
         case when ttm_ebitda_usd > 0 then (market_cap_usd + net_debt_usd) / ttm_ebitda_usd end as ev_ebitda_ttm,
         fundamentals_period_end,

@@ -34,7 +34,10 @@ latest_valued as (
     cross join as_of
     where valuation.date <= as_of.as_of_date
       and valuation.date > as_of.as_of_date - {{ var('peer_max_staleness_days') }}
-      and (valuation.pe_ttm is not null or valuation.ps_ttm is not null or valuation.ev_ebitda_ttm is not null)
+      and (
+          valuation.pe_ttm is not null or valuation.pe_ttm_adjusted is not null or valuation.pe_forward is not null
+          or valuation.ps_ttm is not null or valuation.ev_ebitda_ttm is not null
+      )
     qualify row_number() over (partition by valuation.symbol order by valuation.date desc) = 1
 
 ),
@@ -77,6 +80,10 @@ member_rows as (
         latest_valued.date as valuation_date,
         latest_valued.market_cap_usd,
         latest_valued.pe_ttm,
+        latest_valued.pe_ttm_adjusted,
+        latest_valued.adjusted_earnings_basis,
+        latest_valued.pe_forward,
+        latest_valued.forward_eps_snapshot_date,
         latest_valued.ps_ttm,
         latest_valued.ev_ebitda_ttm,
         latest_valued.fundamentals_period_end,
@@ -109,9 +116,13 @@ peer_samples as (
     select
         peer_group,
         {{ peer_median('pe_ttm') }} as median_pe_ttm_of_those_with_one,
+        {{ peer_median('pe_ttm_adjusted') }} as median_pe_ttm_adjusted_of_those_with_one,
+        {{ peer_median('pe_forward') }} as median_pe_forward_of_those_with_one,
         {{ peer_median('ps_ttm') }} as median_ps_ttm_of_those_with_one,
         {{ peer_median('ev_ebitda_ttm') }} as median_ev_ebitda_ttm_of_those_with_one,
         count(pe_ttm) as companies_with_pe,
+        count(pe_ttm_adjusted) as companies_with_pe_adjusted,
+        count(pe_forward) as companies_with_pe_forward,
         count(ps_ttm) as companies_with_ps,
         count(ev_ebitda_ttm) as companies_with_ev_ebitda
     from company_rows
@@ -126,10 +137,16 @@ peer_medians as (
         peer_samples.peer_group,
         group_sizes.companies_in_group,
         peer_samples.companies_with_pe,
+        peer_samples.companies_with_pe_adjusted,
+        peer_samples.companies_with_pe_forward,
         peer_samples.companies_with_ps,
         peer_samples.companies_with_ev_ebitda,
         {{ median_of_enough_companies('peer_samples.median_pe_ttm_of_those_with_one',
             'peer_samples.companies_with_pe', 'group_sizes.companies_in_group') }} as peer_median_pe_ttm,
+        {{ median_of_enough_companies('peer_samples.median_pe_ttm_adjusted_of_those_with_one',
+            'peer_samples.companies_with_pe_adjusted', 'group_sizes.companies_in_group') }} as peer_median_pe_ttm_adjusted,
+        {{ median_of_enough_companies('peer_samples.median_pe_forward_of_those_with_one',
+            'peer_samples.companies_with_pe_forward', 'group_sizes.companies_in_group') }} as peer_median_pe_forward,
         {{ median_of_enough_companies('peer_samples.median_ps_ttm_of_those_with_one',
             'peer_samples.companies_with_ps', 'group_sizes.companies_in_group') }} as peer_median_ps_ttm,
         {{ median_of_enough_companies('peer_samples.median_ev_ebitda_ttm_of_those_with_one',
@@ -163,11 +180,22 @@ final as (
         member_rows.symbol = company_ranks.company_symbol as represents_company,
         peer_medians.companies_in_group,
         peer_medians.companies_with_pe,
+        peer_medians.companies_with_pe_adjusted,
+        peer_medians.companies_with_pe_forward,
         peer_medians.companies_with_ps,
         peer_medians.companies_with_ev_ebitda,
         member_rows.pe_ttm,
         peer_medians.peer_median_pe_ttm,
         member_rows.pe_ttm / peer_medians.peer_median_pe_ttm - 1 as pe_premium_to_peers,
+        -- each earnings basis against its own median, never across bases
+        member_rows.pe_ttm_adjusted,
+        member_rows.adjusted_earnings_basis,
+        peer_medians.peer_median_pe_ttm_adjusted,
+        member_rows.pe_ttm_adjusted / peer_medians.peer_median_pe_ttm_adjusted - 1 as pe_adjusted_premium_to_peers,
+        member_rows.pe_forward,
+        member_rows.forward_eps_snapshot_date,
+        peer_medians.peer_median_pe_forward,
+        member_rows.pe_forward / peer_medians.peer_median_pe_forward - 1 as pe_forward_premium_to_peers,
         member_rows.ps_ttm,
         peer_medians.peer_median_ps_ttm,
         member_rows.ps_ttm / peer_medians.peer_median_ps_ttm - 1 as ps_premium_to_peers,

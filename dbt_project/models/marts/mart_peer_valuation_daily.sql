@@ -60,6 +60,8 @@ listing_days as (
         listings.company_listings,
         valuation.date,
         valuation.pe_ttm,
+        valuation.pe_ttm_adjusted,
+        valuation.pe_forward,
         valuation.ps_ttm,
         valuation.ev_ebitda_ttm
     from valuation
@@ -77,7 +79,7 @@ company_days as (
     select
         company_id,
         date,
-        {'pe_ttm': pe_ttm, 'ps_ttm': ps_ttm, 'ev_ebitda_ttm': ev_ebitda_ttm} as chosen
+        {'pe_ttm': pe_ttm, 'pe_ttm_adjusted': pe_ttm_adjusted, 'pe_forward': pe_forward, 'ps_ttm': ps_ttm, 'ev_ebitda_ttm': ev_ebitda_ttm} as chosen
     from listing_days
     where company_listings = 1
 
@@ -87,7 +89,7 @@ company_days as (
         company_id,
         date,
         arg_min(
-            {'pe_ttm': pe_ttm, 'ps_ttm': ps_ttm, 'ev_ebitda_ttm': ev_ebitda_ttm},
+            {'pe_ttm': pe_ttm, 'pe_ttm_adjusted': pe_ttm_adjusted, 'pe_forward': pe_forward, 'ps_ttm': ps_ttm, 'ev_ebitda_ttm': ev_ebitda_ttm},
             {'no_pe': pe_ttm is null, 'secondary': not is_primary, 'symbol': symbol}
         ) as chosen
     from listing_days
@@ -118,9 +120,13 @@ group_day_samples as (
         peer_group,
         date,
         {{ peer_median("chosen.pe_ttm") }} over by_day as median_pe_ttm_of_those_with_one,
+        {{ peer_median("chosen.pe_ttm_adjusted") }} over by_day as median_pe_ttm_adjusted_of_those_with_one,
+        {{ peer_median("chosen.pe_forward") }} over by_day as median_pe_forward_of_those_with_one,
         {{ peer_median("chosen.ps_ttm") }} over by_day as median_ps_ttm_of_those_with_one,
         {{ peer_median("chosen.ev_ebitda_ttm") }} over by_day as median_ev_ebitda_ttm_of_those_with_one,
         count(chosen.pe_ttm) over by_day as companies_with_pe,
+        count(chosen.pe_ttm_adjusted) over by_day as companies_with_pe_adjusted,
+        count(chosen.pe_forward) over by_day as companies_with_pe_forward,
         count(chosen.ps_ttm) over by_day as companies_with_ps,
         count(chosen.ev_ebitda_ttm) over by_day as companies_with_ev_ebitda,
         count(*) over by_day as companies_with_prices
@@ -145,12 +151,18 @@ final as (
         samples.date,
         {{ median_of_enough_companies('samples.median_pe_ttm_of_those_with_one',
             'samples.companies_with_pe', 'group_sizes.companies_in_group') }} as median_pe_ttm,
+        {{ median_of_enough_companies('samples.median_pe_ttm_adjusted_of_those_with_one',
+            'samples.companies_with_pe_adjusted', 'group_sizes.companies_in_group') }} as median_pe_ttm_adjusted,
+        {{ median_of_enough_companies('samples.median_pe_forward_of_those_with_one',
+            'samples.companies_with_pe_forward', 'group_sizes.companies_in_group') }} as median_pe_forward,
         {{ median_of_enough_companies('samples.median_ps_ttm_of_those_with_one',
             'samples.companies_with_ps', 'group_sizes.companies_in_group') }} as median_ps_ttm,
         {{ median_of_enough_companies('samples.median_ev_ebitda_ttm_of_those_with_one',
             'samples.companies_with_ev_ebitda', 'group_sizes.companies_in_group') }} as median_ev_ebitda_ttm,
         group_sizes.companies_in_group,
         samples.companies_with_pe,
+        samples.companies_with_pe_adjusted,
+        samples.companies_with_pe_forward,
         samples.companies_with_ps,
         samples.companies_with_ev_ebitda,
         samples.companies_with_prices,
