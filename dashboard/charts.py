@@ -62,6 +62,14 @@ select
     valuation.pe_ttm,
     medians.median_pe_ttm,
     medians.companies_with_pe,
+    valuation.pe_ttm_adjusted,
+    valuation.adjusted_earnings_basis,
+    medians.median_pe_ttm_adjusted,
+    medians.companies_with_pe_adjusted,
+    valuation.pe_forward,
+    valuation.forward_eps_snapshot_date,
+    medians.median_pe_forward,
+    medians.companies_with_pe_forward,
     medians.companies_in_group,
     valuation.market_cap_usd as market_cap_USD,
     valuation.market_cap_hkd as market_cap_HKD,
@@ -129,22 +137,42 @@ def median_label(median: float, companies_with_pe: int, companies_in_group: int)
     return f"median P/E {median:.1f} ({companies_with_pe} of {companies_in_group})"
 
 
+# How each adjusted-earnings basis is labelled for a reader (fct_valuation_daily.adjusted_earnings_basis).
+ADJUSTED_BASIS_LABELS = {
+    "company_non_gaap_eps": "non-GAAP EPS",
+    "company_non_gaap_net_income": "non-GAAP net income",
+    "company_non_gaap_net_income_incl_minority_interests": "non-GAAP net income incl. minorities",
+    "source_normalized_income": "Yahoo normalized income",
+}
+
+
 def peer_table(peer_rows: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """The peers for display: numbers as text, a missing value as "—" (never 0); the group's median
-    with how many of its companies have a P/E, "24.1 (5 of 6)", or "— (2 of 6)" where there is none."""
+    """The peers for display: numbers as text, a missing value as "—" (never 0); each earnings basis
+    in its own columns, never mixed: reported, adjusted (with the company's basis) and forward (with
+    the consensus snapshot's day); each group median with how many of its companies have that P/E,
+    "24.1 (5 of 6)", or "— (2 of 6)" where there is none."""
 
     def text(values: pd.Series, fmt: str) -> pd.Series:
         return values.map(lambda v: "—" if pd.isna(v) else format(v, fmt))
+
+    def median(basis: str, count: str) -> pd.Series:
+        return (text(peer_rows[basis], ".1f") + " (" + peer_rows[count].astype(str)
+                + " of " + peer_rows["companies_in_group"].astype(str) + ")")  # fmt: skip
 
     return pd.DataFrame({
         "peer group": peer_rows["peer_group"],
         "company": peer_rows["company_name"],
         "listing": peer_rows["symbol"].fillna("—"),
         "day": peer_rows["date"].dt.strftime("%Y-%m-%d"),
-        "P/E (TTM)": text(peer_rows["pe_ttm"], ".1f"),
-        "group median P/E": text(peer_rows["median_pe_ttm"], ".1f") + " (" + peer_rows["companies_with_pe"].astype(str)
-                             + " of " + peer_rows["companies_in_group"].astype(str) + ")",
+        "P/E reported (TTM)": text(peer_rows["pe_ttm"], ".1f"),
+        "group median P/E": median("median_pe_ttm", "companies_with_pe"),
         "vs median": text(peer_rows["pe_ttm"] / peer_rows["median_pe_ttm"] - 1, "+.0%"),
+        "P/E adjusted (TTM)": text(peer_rows["pe_ttm_adjusted"], ".1f"),
+        "adjusted on": peer_rows["adjusted_earnings_basis"].map(lambda b: ADJUSTED_BASIS_LABELS.get(b, "—") if isinstance(b, str) else "—"),
+        "group median adjusted": median("median_pe_ttm_adjusted", "companies_with_pe_adjusted"),
+        "P/E forward (next FY)": text(peer_rows["pe_forward"], ".1f"),
+        "consensus of": peer_rows["forward_eps_snapshot_date"].map(lambda d: "—" if pd.isna(d) else pd.Timestamp(d).strftime("%Y-%m-%d")),
+        "group median forward": median("median_pe_forward", "companies_with_pe_forward"),
         f"market cap ({currency} bn)": text(peer_rows[f"market_cap_{currency}"] / 1e9, ",.0f"),
     })  # fmt: skip
 
@@ -195,7 +223,7 @@ def peer_pe_chart(peer_rows: pd.DataFrame, as_of: date) -> alt.FacetChart:
         label_at=peer_rows["pe_ttm"].fillna(0),
     )  # fmt: skip
     y = alt.Y("company_name:N", axis=NAMES_AXIS, sort=alt.EncodingSortField("label_at", order="descending"))
-    bars = alt.Chart().mark_bar().encode(x=alt.X("pe_ttm:Q", title="P/E (TTM)"), y=y,
+    bars = alt.Chart().mark_bar().encode(x=alt.X("pe_ttm:Q", title="P/E on reported earnings (TTM)"), y=y,
                                          tooltip=["company_name:N", "symbol:N", "date:T", alt.Tooltip("pe_ttm:Q", format=".1f")])  # fmt: skip
     labels = alt.Chart().mark_text(align="left", dx=4).encode(x="label_at:Q", y=y, text="label:N")
     median = alt.Chart().mark_rule(color="firebrick", strokeDash=[4, 3]).encode(x="median_pe_ttm:Q")

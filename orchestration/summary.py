@@ -36,6 +36,32 @@ order by schema_name desc, table_name
 
 # The seed analysis's day (Alibaba's February 2025 re-rating), shown beside the clock's day.
 SEED_ANALYSIS_DATE = "2025-02-14"
+# The first session after the sample's consensus snapshot (taken 2025-02-24 09:35 UTC, before New York's open).
+CONSENSUS_DATE = "2025-02-25"
+
+# Each company once (as analysis/pe_three_bases.sql counts it), on its latest day on or before a
+# date: P/E on its three earnings bases, each with what it rests on.
+EARNINGS_BASES_ON = """
+    select
+        company.company_name,
+        valuation.symbol,
+        valuation.date,
+        valuation.pe_ttm,
+        valuation.pe_ttm_basis,
+        valuation.pe_ttm_adjusted,
+        valuation.adjusted_earnings_basis,
+        valuation.pe_forward,
+        valuation.forward_eps_snapshot_date
+    from marts.fct_valuation_daily as valuation
+    inner join marts.dim_listing as listing using (symbol)
+    inner join marts.dim_company as company on listing.company_id = company.company_id
+    where valuation.date <= cast(? as date)
+    qualify row_number() over (
+        partition by company.company_id
+        order by valuation.date desc, valuation.pe_ttm is null, not listing.is_primary, listing.symbol
+    ) = 1
+    order by company.company_name
+"""
 
 # Each listing on its latest trading day on or before a date: the valuation, its bases, and for a
 # figure that is null the input that is missing (the first of them, in the order they are needed).
@@ -151,6 +177,40 @@ def last_run_story() -> list[str]:
     return lines
 
 
+def earnings_bases_table(conn: duckdb.DuckDBPyConnection, day: str) -> list[str]:
+    """P/E on reported, adjusted and forward earnings, side by side, each with its basis; null as such."""
+    lines = [f"{'company':<31}{'listing':<9}{'date':<12}{'reported':>9}  {'':<12}{'adjusted':>9}  {'':<52}"
+             f"{'forward':>8}  consensus of"]  # fmt: skip
+
+    def pe(value: float | None) -> str:
+        return f"{value:.1f}" if value is not None else "null"
+
+    for name, symbol, date_, reported, reported_basis, adjusted, adjusted_basis, forward, snapshot in conn.execute(
+        EARNINGS_BASES_ON, [day]
+    ).fetchall():
+        lines.append(f"{name[:30]:<31}{symbol:<9}{str(date_):<12}{pe(reported):>9}  {reported_basis or '-':<12}"
+                     f"{pe(adjusted):>9}  {adjusted_basis or '-':<52}{pe(forward):>8}  {snapshot or '-'}")  # fmt: skip
+    return lines
+
+
+def reconciliation_table(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Yahoo's quoted figures beside ours (marts.mart_vendor_reconciliation), with the reasons."""
+    rows = conn.execute(
+        "select symbol, snapshot_date, measure, vendor_module, vendor_value, warehouse_value, relative_difference, "
+        "coalesce(reason, 'agrees') from marts.mart_vendor_reconciliation order by symbol, snapshot_date, measure, vendor_module"
+    ).fetchall()
+    lines = [f"{'listing':<9}{'snapshot':<12}{'measure':<27}{'Yahoo module':<22}{'Yahoo':>14}{'ours':>14}{'diff':>9}  reason"]
+    for symbol, snapshot, measure, module, vendor, ours, difference, reason in rows:
+        scale = 1e9 if measure.endswith("_usd") else 1
+
+        def shown(value: float | None) -> str:
+            return "null" if value is None else f"{value / scale:,.2f}"
+
+        lines.append(f"{symbol:<9}{str(snapshot):<12}{measure + (' (bn)' if scale > 1 else ''):<27}{module:<22}"
+                     f"{shown(vendor):>14}{shown(ours):>14}{(f'{difference:+.1%}' if difference is not None else '-'):>9}  {reason}")  # fmt: skip
+    return lines if rows else ["none (no vendor snapshot loaded)"]
+
+
 def summarize(conn: duckdb.DuckDBPyConnection) -> str:
     lines = last_run_story()
     lines += ["", "What was built", "", f"{'table':<32}{'rows':>10}  date range"]
@@ -167,6 +227,11 @@ def summarize(conn: duckdb.DuckDBPyConnection) -> str:
     for day in dict.fromkeys([SEED_ANALYSIS_DATE, today]):
         lines += ["", f"Valuation of every listing on {day} (its latest trading day on or before it)", ""]
         lines += valuation_table(conn, day, ttm_max_age_days())
+    for day in (SEED_ANALYSIS_DATE, CONSENSUS_DATE):
+        lines += ["", f"P/E on three earnings bases on {day}: reported (GAAP / IFRS), the company's adjusted, the consensus", ""]
+        lines += earnings_bases_table(conn, day)
+    lines += ["", "Yahoo's own figures beside ours (marts.mart_vendor_reconciliation; the explanation column says why)", ""]
+    lines += reconciliation_table(conn)
     rejected = conn.execute(
         "select dataset, reason, count(*) from raw.rejected_rows group by all order by all"
     ).fetchall()

@@ -102,7 +102,7 @@ def test_the_peers_of_a_picked_date_are_the_sample_s_and_the_marts(serving, samp
     assert set(june_2023[june_2023["peer group"] == "us_megacap_tech"]["group median P/E"]) == {"— (2 of 6)"}
     # a company without a P/E (no statements in the sample) is missing, not zero
     jd = rows[rows["company_name"] == "JD.com, Inc."]
-    assert jd["pe_ttm"].isna().all() and (dash.peer_table(jd, "HKD")["P/E (TTM)"] == "—").all()
+    assert jd["pe_ttm"].isna().all() and (dash.peer_table(jd, "HKD")["P/E reported (TTM)"] == "—").all()
     # a Saturday shows Friday's peers
     assert dash.peers(serving, date(2025, 2, 15)).equals(rows)
 
@@ -119,7 +119,7 @@ def test_the_app_follows_the_picked_date_and_currency(serving, msft_feb_14, monk
     assert not app.exception and not app.warning and not app.error
     table = app.table[0].value
     msft = table[(table["company"] == "Microsoft Corporation") & (table["peer group"] == "us_megacap_tech")].iloc[0]
-    assert float(msft["P/E (TTM)"]) == pytest.approx(msft_feb_14["pe"], abs=0.05)
+    assert float(msft["P/E reported (TTM)"]) == pytest.approx(msft_feb_14["pe"], abs=0.05)
     assert float(msft["market cap (HKD bn)"].replace(",", "")) == pytest.approx(msft_feb_14["market_cap_hkd_bn"], abs=0.5)
     assert "^HSI ends 2026-04-10" in app.caption[0].value
 
@@ -232,7 +232,7 @@ def test_picking_a_date_and_a_currency_in_a_real_browser(dashboard, browser, msf
 
     rows = {(row[0], row[1]): row for row in peer_rows(browser)}
     header = [cell.text for cell in by_css(browser, '[data-testid="stTable"] thead th')]
-    pe, median, market_cap = header.index("P/E (TTM)"), header.index("group median P/E"), header.index("market cap (HKD bn)")
+    pe, median, market_cap = header.index("P/E reported (TTM)"), header.index("group median P/E"), header.index("market cap (HKD bn)")
     msft = rows["us_megacap_tech", "Microsoft Corporation"]
     assert float(msft[pe]) == pytest.approx(msft_feb_14["pe"], abs=0.05)  # 408.43 / 11.80 = 34.61
     assert float(msft[market_cap].replace(",", "")) == pytest.approx(msft_feb_14["market_cap_hkd_bn"], abs=0.5)
