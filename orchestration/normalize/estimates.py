@@ -106,7 +106,7 @@ def _missing_symbol_or_date(frame: pd.DataFrame) -> pd.Series:
 
 
 def _future(frame: pd.DataFrame, as_of: date | None) -> pd.Series:
-    return frame["snapshot_date"].map(lambda d: as_of is not None and d is not None and d > as_of).astype(bool)
+    return frame["snapshot_date"].map(lambda d: as_of is not None and not pd.isna(d) and d > as_of).astype(bool)
 
 
 def _typed_text(frame: pd.DataFrame, columns: list[str]) -> None:
