@@ -234,9 +234,16 @@ def quote_summary_result(payload: Mapping | None) -> dict:
     return dict(results[0]) if results and results[0] else {}
 
 
+TREND_BLOCKS = ("earningsEstimate", "revenueEstimate", "epsTrend", "epsRevisions")
+
+
 def earnings_trend_items(result: Mapping) -> list[dict]:
-    """The `earningsTrend.trend` items of a quoteSummary result: what yfinance's estimate frames read."""
-    return list((result.get("earningsTrend") or {}).get("trend") or [])
+    """The `earningsTrend.trend` items of a quoteSummary result, as yfinance's estimate frames read
+    them. A block Yahoo left out of an item (no revenue estimates for a period) is given empty:
+    yfinance's parser indexes every block of every item and would raise KeyError, where the
+    estimates are simply unknown."""
+    items = (result.get("earningsTrend") or {}).get("trend") or []
+    return [{**{block: {} for block in TREND_BLOCKS}, **item} for item in items if isinstance(item, Mapping)]
 
 
 def estimate_rows(

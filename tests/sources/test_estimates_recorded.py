@@ -143,3 +143,18 @@ def test_a_transient_failure_is_asked_again(session):
     fetched = yahoo(session).fetch_estimates(["AAPL"])
     assert fetched.failures == {} and len(fetched.frame) == 4
     assert fetched.requests_by_endpoint["quoteSummary"] == 2
+
+
+def test_a_period_without_revenue_estimates_is_read_with_them_unknown(session):
+    # BABA's answer with the revenueEstimate block taken out of its +1q item: yfinance's parser
+    # would raise KeyError on it; the period's revenue is unknown, its EPS estimate still read
+    from tests.fakes.yahoo_http import recording
+
+    result = recording("quoteSummary/quoteSummary-all-BABA.json")["response"]["bodyJson"]["quoteSummary"]["result"][0]
+    del result["earningsTrend"]["trend"][1]["revenueEstimate"]
+    session.add_summary("BABA", **result)
+    fetched = yahoo(session).fetch_estimates(["BABA"])
+    assert fetched.failures == {}
+    next_quarter = period(fetched.frame, "BABA", "+1q")
+    assert pd.isna(next_quarter["revenue_avg"]) and next_quarter["revenue_currency"] == "CNY"  # from the other items
+    assert next_quarter["eps_avg"] == 18.21686
