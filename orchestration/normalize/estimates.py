@@ -114,19 +114,30 @@ def _typed_text(frame: pd.DataFrame, columns: list[str]) -> None:
         frame[column] = frame[column].astype("object").where(frame[column].notna() & frame[column].ne(""), None)
 
 
-def _duplicates_rejected(frame: pd.DataFrame, reasons: pd.Series, key: tuple[str, ...]) -> pd.Series:
-    """A key seen twice among the rows otherwise good: the first stands, a repeat is rejected."""
+def _duplicates(frame: pd.DataFrame, reasons: pd.Series, key: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
+    """Among the rows otherwise good, one key seen more than once: the same row twice is one row
+    (the copies are dropped, not rejected); of two snapshots of one day the later stands and the
+    earlier is rejected `duplicate_key`; two different rows of one key and one moment are a
+    conflict, both rejected `duplicate_key` (what is stored stays). Returns the reasons and the copies."""
     good = reasons.isna()
-    repeated = pd.Series(False, index=frame.index)
-    repeated[good] = frame[good].duplicated(subset=list(key), keep="first")
-    return reasons.where(~repeated, "duplicate_key")
+    copies = pd.Series(False, index=frame.index)
+    copies[good] = frame[good].astype("object").duplicated(keep="first")
+    rows = frame[good & ~copies]
+    latest = rows.groupby(list(key), dropna=False)["snapshot_at"].transform("max")
+    superseded = rows["snapshot_at"] < latest
+    conflicting = rows[~superseded].duplicated(subset=list(key), keep=False)
+    rejected = pd.Series(False, index=frame.index)
+    rejected[superseded[superseded].index] = True
+    rejected[conflicting[conflicting].index] = True
+    return reasons.where(~rejected, "duplicate_key"), copies
 
 
 def validate_estimates(frame: pd.DataFrame, as_of: date | None = None) -> Validated:
     """Reject what cannot be a consensus row, each with the first reason that applies:
     missing_symbol_or_date, future_date, unknown_period, non_numeric_value (a figure that is not a
     number, an analyst count that is not a whole one), negative_analyst_count, eps_low_above_high,
-    revenue_low_above_high, missing_currency (an estimate without its currency), duplicate_key."""
+    revenue_low_above_high, missing_currency (an estimate without its currency), duplicate_key
+    (see _duplicates)."""
     original = frame.reset_index(drop=True)
     frame = original[CONSENSUS_ESTIMATES.data_columns].copy()
     frame["snapshot_at"] = utc_timestamps(frame["snapshot_at"])
@@ -156,14 +167,15 @@ def validate_estimates(frame: pd.DataFrame, as_of: date | None = None) -> Valida
         ("missing_currency", missing_currency),
     ]
     reasons = first_reason(frame, checks)
-    reasons = _duplicates_rejected(frame, reasons, CONSENSUS_ESTIMATES.key)
-    rows = frame[reasons.isna()].reset_index(drop=True)
+    reasons, copies = _duplicates(frame, reasons, CONSENSUS_ESTIMATES.key)
+    rows = frame[reasons.isna() & ~copies].reset_index(drop=True)
     return Validated(rows=rows, rejected=rejected_rows("consensus_estimates", original, reasons))
 
 
 def validate_vendor_figures(frame: pd.DataFrame, as_of: date | None = None) -> Validated:
     """Reject what cannot be a quoted figure: missing_symbol_or_date, future_date, unknown_module,
-    missing_field, non_numeric_value (a value that is not a number, or none), duplicate_key."""
+    missing_field, non_numeric_value (a value that is not a number, or none), duplicate_key
+    (see _duplicates)."""
     original = frame.reset_index(drop=True)
     frame = original[VENDOR_FIGURES.data_columns].copy()
     frame["snapshot_at"] = utc_timestamps(frame["snapshot_at"])
@@ -178,6 +190,6 @@ def validate_vendor_figures(frame: pd.DataFrame, as_of: date | None = None) -> V
         ("non_numeric_value", non_numeric | frame["value"].isna()),
     ]
     reasons = first_reason(frame, checks)
-    reasons = _duplicates_rejected(frame, reasons, VENDOR_FIGURES.key)
-    rows = frame[reasons.isna()].reset_index(drop=True)
+    reasons, copies = _duplicates(frame, reasons, VENDOR_FIGURES.key)
+    rows = frame[reasons.isna() & ~copies].reset_index(drop=True)
     return Validated(rows=rows, rejected=rejected_rows("vendor_figures", original, reasons))

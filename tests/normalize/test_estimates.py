@@ -48,7 +48,7 @@ def estimates(*changes: dict) -> pd.DataFrame:
         ({"eps_currency": "", "period": "+1q"}, "missing_currency"),
         ({"revenue_currency": "", "period": "+1q"}, "missing_currency"),
         ({"eps_trend_currency": "", "period": "+1q"}, "missing_currency"),
-        ({"eps_avg": "1.7"}, "duplicate_key"),  # the same key (AAPL, 2025-02-24, 0q) a second time
+        ({"snapshot_at": "2025-02-24T08:00:00Z", "eps_avg": "1.7"}, "duplicate_key"),  # the same key, earlier that day
     ],
 )
 def test_each_bad_estimate_is_rejected_with_its_reason_and_the_good_one_loads(change, reason):
@@ -56,6 +56,23 @@ def test_each_bad_estimate_is_rejected_with_its_reason_and_the_good_one_loads(ch
     assert list(validated.rejected["reason"]) == [reason]
     assert json.loads(validated.rejected["payload"].iloc[0])["line"] == 3  # the file's own line, as it was
     assert len(validated.rows) == 1 and validated.rows.iloc[0]["eps_avg"] == 1.60796
+
+
+def test_the_same_row_twice_is_one_row():
+    validated = validate_estimates(estimates({}), AS_OF)
+    assert validated.rejected.empty and len(validated.rows) == 1
+
+
+def test_two_different_rows_of_one_key_and_moment_are_both_rejected():
+    validated = validate_estimates(estimates({"eps_avg": "1.7"}), AS_OF)
+    assert list(validated.rejected["reason"]) == ["duplicate_key", "duplicate_key"] and validated.rows.empty
+
+
+def test_of_two_snapshots_of_one_day_the_later_stands():
+    validated = validate_estimates(estimates({"snapshot_at": "2025-02-24T11:00:00Z", "eps_avg": "1.7"}), AS_OF)
+    assert list(validated.rejected["reason"]) == ["duplicate_key"]
+    assert json.loads(validated.rejected["payload"].iloc[0])["line"] == 2  # the earlier one, the file's first row
+    assert validated.rows[["snapshot_at", "eps_avg"]].values.tolist() == [[pd.Timestamp("2025-02-24 11:00:00"), 1.7]]
 
 
 def test_a_period_without_estimates_needs_no_currency():
@@ -89,7 +106,7 @@ AT = "2025-02-24T09:35:33Z"
         (("BABA", AT, "price", "", "1"), "missing_field"),
         (("BABA", AT, "price", "regularMarketPrice", "n/a"), "non_numeric_value"),
         (("BABA", AT, "price", "regularMarketPrice", ""), "non_numeric_value"),
-        (("BABA", AT, "summaryDetail", "forwardPE", "14.6"), "duplicate_key"),
+        (("BABA", "2025-02-24T08:00:00Z", "summaryDetail", "forwardPE", "14.6"), "duplicate_key"),  # earlier that day
     ],
 )
 def test_each_bad_figure_is_rejected_with_its_reason(line, reason):
@@ -97,6 +114,12 @@ def test_each_bad_figure_is_rejected_with_its_reason(line, reason):
                                                ("BABA", AT, "summaryDetail", "currency", "USD"), line), AS_OF)  # fmt: skip
     assert list(validated.rejected["reason"]) == [reason]
     assert validated.rows[["field", "value", "currency"]].values.tolist() == [["forwardPE", 14.564337, "USD"]]
+
+
+def test_two_values_of_one_figure_at_one_moment_are_both_rejected():
+    validated = validate_vendor_figures(vendor(("BABA", AT, "price", "marketCap", "341542830080"),
+                                               ("BABA", AT, "price", "marketCap", "341542830081")), AS_OF)  # fmt: skip
+    assert list(validated.rejected["reason"]) == ["duplicate_key", "duplicate_key"] and validated.rows.empty
 
 
 def test_a_modules_currency_row_is_the_column_of_that_modules_rows_only():
