@@ -11,6 +11,14 @@ responses in ../shared/yahoo-recorded):
   session keeps it (`timeseries_currencies`).
 - `Ticker.calendar`: a dict whose "Earnings Date" lists the scheduled (or just past) release dates.
 - `Ticker.info`: a flat dict; keys come and go.
+- quoteSummary with modules earningsTrend, defaultKeyStatistics, summaryDetail, financialData,
+  price (`formatted=false`): `earningsTrend.trend[]` holds one item per period (`0q`, `+1q`, `0y`,
+  `+1y`, then longer ones yfinance ignores) with `endDate` and the blocks earningsEstimate,
+  revenueEstimate, epsTrend, epsRevisions of {"raw": ..., "fmt": ...} values and a currency each;
+  yfinance's `earnings_estimate` / `revenue_estimate` / `eps_trend` frames (index period) drop
+  `endDate`. The other modules are flat numbers; summaryDetail and price state their `currency`,
+  financialData its `financialCurrency`, defaultKeyStatistics none (BABA: its forwardPE 1.955 is
+  the USD price over the CNY estimate).
 
 Yahoo reports a company's share counts and per-share figures in units of the listing it was asked
 for: through BABA (one ADS = 8 ordinary shares) the counts are ADS-equivalents and EPS is per ADS,
