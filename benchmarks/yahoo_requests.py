@@ -3,7 +3,8 @@
 The real YahooSource and yfinance 1.7's own code run over the replay session of the tests
 (tests/fakes/yahoo_http.py), which counts every HTTP request at the wire, cookie and crumb
 included. The market is synthetic (clearly not market data): one listing per company, releases
-spread evenly over a quarter, profiles last fetched evenly over their refresh cycle.
+spread evenly over a quarter, profiles and analysts' consensus last fetched evenly over their
+refresh cycles (14 and 7 days).
 
 What is measured and what is scaled: requests are made per symbol, so a run over a sample of
 `--sample` companies is measured and the per-company counts are multiplied up to the size asked
@@ -25,7 +26,14 @@ from pathlib import Path
 from pandas.errors import Pandas4Warning
 
 from orchestration.defs.resources import MarketDataResource
-from orchestration.ingest_policy import StatementsFetch, annual_due, price_starts, profiles_due, statements_due
+from orchestration.ingest_policy import (
+    StatementsFetch,
+    annual_due,
+    estimates_due,
+    price_starts,
+    profiles_due,
+    statements_due,
+)
 from orchestration.sources import Instrument, StatementPlan, YahooSettings, YahooSource
 from orchestration.universe import load_universe
 from tests.fakes.yahoo_http import ReplaySession, fresh_yfinance
@@ -45,26 +53,34 @@ def build_market(symbols: list[str]) -> ReplaySession:
         session.add_summary(symbol, quoteType={"longName": symbol, "exchange": "NMS"},
                             summaryDetail={"currency": "USD"}, financialData={"financialCurrency": "USD"},
                             assetProfile={"sector": "Technology"},
-                            calendarEvents={"earnings": {"earningsDate": [1767225600]}})  # 2026-01-01  # fmt: skip
+                            calendarEvents={"earnings": {"earningsDate": [1767225600]}},  # 2026-01-01
+                            earningsTrend={"trend": [{"period": p, "endDate": "2026-03-31",
+                                "earningsEstimate": {"avg": {"raw": 1.0}, "numberOfAnalysts": {"raw": 3}, "earningsCurrency": "USD"},
+                                "revenueEstimate": {"avg": {"raw": 1e9}, "numberOfAnalysts": {"raw": 3}, "revenueCurrency": "USD"},
+                                "epsTrend": {"current": {"raw": 1.0}, "epsTrendCurrency": "USD"}}
+                                for p in ("0q", "+1q", "0y", "+1y")]},
+                            defaultKeyStatistics={"forwardPE": 20.0}, price={"marketCap": 1e9, "currency": "USD"})  # fmt: skip
         for freq in ("quarterly", "annual"):
             session.add_timeseries(symbol, freq, {"TotalRevenue": {"2025-09-30": 1e9}}, "USD")
     return session
 
 
-def measure(symbols: list[str], run: str) -> Counter:
-    """True HTTP requests of one run over `symbols`, by endpoint."""
+def measure(symbols: list[str], run: str) -> tuple[Counter, Counter]:
+    """True HTTP requests of one run over `symbols`, by endpoint and by dataset."""
     fresh_yfinance()
     session = build_market(symbols)
     source = YahooSource(YahooSettings(request_budget=10**9), session=session, sleep=lambda s: None,
                          now=lambda: datetime(2025, 12, 31, 23, 0, tzinfo=timezone.utc))  # fmt: skip
     instruments = [Instrument(s, "USD", "raw", "XNYS", "America/New_York") for s in symbols]
     if run == "first":
-        prices, profiles = {}, symbols
+        prices, profiles, estimates = {}, symbols, symbols
         plans = [StatementPlan(s, "USD", annual=True) for s in symbols]
     else:
         prices = price_starts(symbols, {s: TODAY - timedelta(days=1) for s in symbols}, overlap_days=5)
         cycle = MarketDataResource.model_fields["profile_max_age_days"].default  # the resource's default
         profiles = profiles_due(symbols, {s: TODAY - timedelta(days=1 + i % cycle) for i, s in enumerate(symbols)}, TODAY, cycle)
+        week = MarketDataResource.model_fields["estimates_max_age_days"].default
+        estimates = estimates_due(symbols, {s: TODAY - timedelta(days=1 + i % week) for i, s in enumerate(symbols)}, TODAY, week)
         last = {}
         for i, s in enumerate(symbols):
             release = TODAY - timedelta(days=i % QUARTER_DAYS)  # symbol i reported i days ago (mod a quarter)
@@ -76,10 +92,18 @@ def measure(symbols: list[str], run: str) -> Counter:
         due = statements_due(symbols, last, TODAY, max_age_days=30)
         plans = [StatementPlan(s, "USD", annual=annual_due(last[s], TODAY, 12 - int(s[1:]) % 3, 30)) for s in due]
     counts: Counter = Counter()
-    counts.update(source.fetch_prices(instruments, prices).requests_by_endpoint)
-    counts.update(source.fetch_profiles(profiles, TODAY).requests_by_endpoint if profiles else {})
-    counts.update(source.fetch_statements(plans).requests_by_endpoint if plans else {})
-    return counts
+    datasets: Counter = Counter()
+    for dataset, fetch in (
+        ("prices", lambda: source.fetch_prices(instruments, prices)),
+        ("company_profiles", lambda: source.fetch_profiles(profiles, TODAY) if profiles else None),
+        ("financial_statements", lambda: source.fetch_statements(plans) if plans else None),
+        ("consensus_estimates", lambda: source.fetch_estimates(estimates) if estimates else None),
+    ):
+        fetched = fetch()
+        by_endpoint = fetched.requests_by_endpoint if fetched else {}
+        counts.update(by_endpoint)
+        datasets[dataset] = sum(v for k, v in by_endpoint.items() if k not in FIRST_SESSION_SETUP)
+    return counts, datasets
 
 
 def scaled(counts: Counter, factor: float) -> dict[str, int]:
@@ -106,14 +130,17 @@ def main() -> None:
     table: dict = {"requests_per_hour": pace, "measured_sample": args.sample, "sizes": {}}
     print(f"\nTrue HTTP requests by endpoint (yfinance 1.7 over the replay session; {args.sample} companies run, "
           f"scaled per company)\n")  # fmt: skip
-    header = f"{'size':>9} {'run':<6}" + "".join(f"{e:>14}" for e in ("chart", "quoteSummary", "quote", "fundamentals", "cookie+crumb", "total")) + f"{'hours at pace':>15}"
+    header = f"{'size':>9} {'run':<6}" + "".join(f"{e:>14}" for e in ("chart", "quoteSummary", "(estimates)", "quote", "fundamentals", "cookie+crumb", "total")) + f"{'hours at pace':>15}"
     print(header)
     for run in ("first", "daily"):
-        counts = measure(sample, run)
+        counts, datasets = measure(sample, run)
         for label, size in sizes.items():
             row = scaled(counts, size / args.sample)
+            by_dataset = {k: round(v * size / args.sample) for k, v in sorted(datasets.items())}
             table["sizes"].setdefault(label, {"companies": size})[run] = row
-            print(f"{size:>9,} {run:<6}{row.get('chart', 0):>14,}{row.get('quoteSummary', 0):>14,}{row.get('quote', 0):>14,}"
+            table["sizes"][label][f"{run}_by_dataset"] = by_dataset  # cookie and crumb not included
+            print(f"{size:>9,} {run:<6}{row.get('chart', 0):>14,}{row.get('quoteSummary', 0):>14,}"
+                  f"{by_dataset['consensus_estimates']:>14,}{row.get('quote', 0):>14,}"
                   f"{row.get('fundamentals-timeseries', 0):>14,}{row.get('cookie', 0) + row.get('getcrumb', 0):>14,}"
                   f"{row['total']:>14,}{row['total'] / pace:>15.1f}")  # fmt: skip
     daily = table["sizes"][f"{args.symbols}"]["daily"]["total"]

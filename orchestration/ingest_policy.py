@@ -105,6 +105,13 @@ def profiles_due(symbols: Iterable[str], last_fetched: Mapping[str, date], as_of
     return [s for s in symbols if s not in last_fetched or (as_of - last_fetched[s]).days >= max_age_days]
 
 
+def estimates_due(symbols: Iterable[str], last_fetched: Mapping[str, date], as_of: date, max_age_days: int) -> list[str]:
+    """Analysts' consensus moves slowly and a daily snapshot of every listing would cost a request
+    each: new listings, then every `max_age_days` (the rule of profiles; the history of estimates
+    is then one point a week per listing, with the 7/30/60/90-day trend points in each)."""
+    return profiles_due(symbols, last_fetched, as_of, max_age_days)
+
+
 def deferred_first(symbols: Iterable[str], deferred: Iterable[str]) -> list[str]:
     """The symbols a stopped run did not reach come first, so they are not starved again."""
     symbols, waiting = list(symbols), set(deferred)

@@ -1,13 +1,13 @@
 """The landing zone: what a live source returned, kept as immutable batches in the snapshot layout.
 
 A fetch (any process, any machine) writes one batch per dataset and listing bucket: the files in
-the layout the sample source replays (prices/, fundamentals/, profiles/) and a manifest of what was
+the layout the sample source replays (prices/, fundamentals/, profiles/, consensus/) and a manifest of what was
 asked, what failed or was deferred and how many requests it took. The batch is written under a
 temporary name and renamed when complete, so a reader sees a whole batch or none: a fetch that
 crashes halfway leaves a `.partial-*` folder that nothing loads. The load (the one DuckDB writer)
 upserts the batches it has not loaded yet and records them in `raw.landed_batches` in the same
 transaction, then writes `state.json`: what the next fetches need to know (each symbol's last
-loaded date and closes, when statements and profiles were last fetched, what was deferred),
+loaded date and closes, when statements, profiles and estimates were last fetched, what was deferred),
 so fetchers never open the DuckDB file.
 
 No Dagster imports here.
@@ -31,7 +31,7 @@ from orchestration.sources.base import Fetched
 from orchestration.sources.recording import SnapshotRecorder
 
 LANDING_BUCKETS = 8
-DATASETS = ("prices", "company_profiles", "financial_statements")
+DATASETS = ("prices", "company_profiles", "financial_statements", "consensus_estimates")
 MANIFEST = "manifest.json"
 STATE = "state.json"
 
@@ -75,6 +75,7 @@ class LandingState:
     recent_closes: list[list] = field(default_factory=list)  # [symbol, date, close, adj_close] in the overlap
     deferred: dict[str, list[str]] = field(default_factory=dict)  # dataset -> symbols the last fetch deferred
     profiles_fetched: dict[str, str] = field(default_factory=dict)  # symbol -> last good profile fetch (date)
+    estimates_fetched: dict[str, str] = field(default_factory=dict)  # symbol -> last good consensus fetch (date)
     statement_fetches: dict[str, list] = field(default_factory=dict)  # symbol -> StatementsFetch fields
     releases: dict[str, list[str]] = field(default_factory=dict)  # symbol -> earnings dates that have passed
 
@@ -94,6 +95,9 @@ class LandingState:
 
     def profile_fetch_days(self) -> dict[str, date]:
         return {s: date.fromisoformat(d) for s, d in self.profiles_fetched.items()}
+
+    def estimate_fetch_days(self) -> dict[str, date]:
+        return {s: date.fromisoformat(d) for s, d in self.estimates_fetched.items()}
 
 
 def _day(value: str | None) -> date | None:
@@ -119,10 +123,15 @@ class LandingZone:
         parent = self.root / dataset / bucket
         partial = parent / f".partial-{name}"
         # the sample source's layout: a batch is read back exactly as the sample is
-        for folder in ("prices", "fundamentals", "profiles"):
+        for folder in ("prices", "fundamentals", "profiles", "consensus"):
             (partial / folder).mkdir(parents=True, exist_ok=True)
         recorder = SnapshotRecorder(partial, source_id=source)
-        write = {"prices": recorder.prices, "financial_statements": recorder.statements, "company_profiles": recorder.profiles}
+        write = {
+            "prices": recorder.prices,
+            "financial_statements": recorder.statements,
+            "company_profiles": recorder.profiles,
+            "consensus_estimates": lambda frame: recorder.estimates(frame, fetched.vendor_figures),
+        }
         write[dataset](fetched.frame)
         manifest = {
             "dataset": dataset,
@@ -207,6 +216,7 @@ def landed_fetch(batch: LandedBatch, replayed: Fetched, asked: list[str]) -> Fet
         last_update={s: date.fromisoformat(d) for s, d in m["last_update"].items()},
         quarantined=replayed.quarantined,
         splits=replayed.splits,
+        vendor_figures=replayed.vendor_figures,
         deferred={s: r for s, r in m["deferred"].items() if s in wanted},
         requests_by_endpoint=dict(m["requests_by_endpoint"]),
     )

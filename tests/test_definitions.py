@@ -9,9 +9,10 @@ import dagster as dg
 from orchestration.definitions import defs
 
 EXPECTED_ASSETS = {
-    "landing": ["landing/company_profiles", "landing/financial_statements", "landing/prices"],
-    "raw": ["raw/company_profiles", "raw/financial_statements", "raw/prices", "raw/stock_splits", "raw/universe_benchmarks",
-            "raw/universe_companies", "raw/universe_fx_pairs", "raw/universe_listings", "raw/universe_peer_groups"],
+    "landing": ["landing/company_profiles", "landing/consensus_estimates", "landing/financial_statements", "landing/prices"],
+    "raw": ["raw/company_profiles", "raw/consensus_estimates", "raw/financial_statements", "raw/prices", "raw/stock_splits",
+            "raw/universe_benchmarks", "raw/universe_companies", "raw/universe_fx_pairs", "raw/universe_listings",
+            "raw/universe_peer_groups", "raw/vendor_figures"],
     "reference": ["reference/line_item_metrics"],
     "staging": ["staging/stg_company_profiles", "staging/stg_financial_statements", "staging/stg_prices",
                 "staging/stg_rejected_rows", "staging/stg_stock_splits", "staging/stg_universe_benchmarks", "staging/stg_universe_companies",
@@ -49,7 +50,8 @@ def test_dbt_tests_are_asset_checks_on_the_marts():
     assert ("marts/dim_listing", "unique_dim_listing_symbol") in checks
     assert ("marts/fct_valuation_daily", "market_cap_jumps_without_a_split") in checks
     assert ("freshness/data_freshness", "all_data_fresh") in checks
-    assert {("raw/prices", "fetch_complete"), ("raw/financial_statements", "fetch_complete")} <= checks
+    assert {("raw/prices", "fetch_complete"), ("raw/financial_statements", "fetch_complete"),
+            ("raw/consensus_estimates", "fetch_complete"), ("raw/consensus_estimates", "input_accepted")} <= checks
 
 
 def test_the_freshness_evaluation_feeds_the_dbt_mart_that_publishes_it():
@@ -63,7 +65,7 @@ def test_the_freshness_evaluation_feeds_the_dbt_mart_that_publishes_it():
 
 def test_landing_is_partitioned_by_listing_bucket_and_feeds_the_raw_loads():
     graph = defs.resolve_asset_graph()
-    for dataset in ("prices", "company_profiles", "financial_statements"):
+    for dataset in ("prices", "company_profiles", "financial_statements", "consensus_estimates"):
         landing = graph.get(dg.AssetKey(["landing", dataset]))
         assert landing.partitions_def.get_partition_keys() == [f"bucket-{k}-of-8" for k in range(1, 9)]
         assert landing.key in graph.get(dg.AssetKey(["raw", dataset])).parent_keys

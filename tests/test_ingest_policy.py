@@ -2,12 +2,18 @@
 
 from datetime import date
 
-from orchestration.ingest_policy import StatementsFetch, annual_due, deferred_first, profiles_due, statements_due
+from orchestration.ingest_policy import StatementsFetch, annual_due, deferred_first, estimates_due, profiles_due, statements_due
 
 
 def test_profiles_are_fetched_for_new_listings_and_then_weekly():
     last = {"OLD": date(2025, 2, 3), "RECENT": date(2025, 2, 8)}
     assert profiles_due(["NEW", "OLD", "RECENT"], last, date(2025, 2, 10), max_age_days=7) == ["NEW", "OLD"]
+
+
+def test_estimates_are_fetched_for_new_listings_then_once_a_week():
+    # fetched on 2025-02-03 (7 days before 2025-02-10: due), 2025-02-04 (6 days: not yet), never (due)
+    last = {"WEEK_OLD": date(2025, 2, 3), "SIX_DAYS": date(2025, 2, 4)}
+    assert estimates_due(["NEW", "WEEK_OLD", "SIX_DAYS"], last, date(2025, 2, 10), max_age_days=7) == ["NEW", "WEEK_OLD"]
 
 
 def test_statements_are_due_after_a_scheduled_release_and_until_its_quarter_is_in():

@@ -12,19 +12,21 @@ import pandas as pd
 from pydantic import Field
 
 from orchestration.defs.catalog import OWNERS, PYTHON_DUCKDB, table_metadata
-from orchestration.defs.landing import LANDING_PRICES_KEY, LANDING_PROFILES_KEY, LANDING_STATEMENTS_KEY
+from orchestration.defs.landing import LANDING_ESTIMATES_KEY, LANDING_PRICES_KEY, LANDING_PROFILES_KEY, LANDING_STATEMENTS_KEY
 from orchestration.defs.resources import WAREHOUSE_WRITER, MarketDataResource, RunSettings, WarehouseResource
 from orchestration.failpoints import failpoint
 from orchestration.freshness import session_open_local
 from orchestration.ingest_policy import StatementsFetch, select_symbols
 from orchestration.landing import DATASETS, LandedBatch, LandingState, landed_fetch, merge_fetched, statement_fetch_fields
 from orchestration.normalize import Validated, validate_prices, validate_profiles, validate_statements
+from orchestration.normalize.estimates import empty_vendor_figures, validate_estimates, validate_vendor_figures
 from orchestration.normalize.prices import choose_prices
 from orchestration.normalize.splits import empty_splits, splits_from_prices, validate_splits
 from orchestration.sources import Fetched, MarketDataSource, SampleSource, StatementPlan
 from orchestration.warehouse import ensure_raw_schema, replace_table, transaction, upsert
 from orchestration.warehouse.schema import (
     COMPANY_PROFILES,
+    CONSENSUS_ESTIMATES,
     FETCH_LOG,
     FINANCIAL_STATEMENTS,
     LANDED_BATCHES,
@@ -37,6 +39,7 @@ from orchestration.warehouse.schema import (
     UNIVERSE_LISTINGS,
     UNIVERSE_PEER_GROUPS,
     UNIVERSE_TABLES,
+    VENDOR_FIGURES,
     RawTable,
 )
 
@@ -288,6 +291,8 @@ class LoadConfig(dg.Config):
 PRICES_KEY = dg.AssetKey([RAW, "prices"])
 SPLITS_KEY = dg.AssetKey([RAW, "stock_splits"])
 PROFILES_KEY = dg.AssetKey([RAW, "company_profiles"])
+ESTIMATES_KEY = dg.AssetKey([RAW, CONSENSUS_ESTIMATES.name])
+VENDOR_FIGURES_KEY = dg.AssetKey([RAW, VENDOR_FIGURES.name])
 STATEMENTS_KEY = dg.AssetKey([RAW, "financial_statements"])
 # A raw table loads when a batch of its dataset lands (the universe changing alone is not a reason).
 LOAD_WHEN_LANDED = dg.AutomationCondition.eager().ignore(dg.AssetSelection.assets(*UNIVERSE_KEYS.values()))
@@ -344,10 +349,10 @@ def _write_landing_state(conn: duckdb.DuckDBPyConnection, market_data: MarketDat
         f"where p.date >= ? and p.date >= w.last - interval {int(overlap)} day order by 1, 2",
         [since, since],
     ).fetchall()
-    profiles = conn.execute(
+    profiles, estimates = (conn.execute(
         "select symbol, max(fetched_at)::date from raw.fetch_log "
-        "where dataset = 'company_profiles' and status = 'ok' group by symbol"
-    ).fetchall()
+        "where dataset = ? and status = 'ok' group by symbol", [dataset]
+    ).fetchall() for dataset in ("company_profiles", "consensus_estimates"))  # fmt: skip
     market_data.landing_zone().write_state(
         LandingState(
             loaded_at=datetime.now(timezone.utc).isoformat(),
@@ -355,6 +360,7 @@ def _write_landing_state(conn: duckdb.DuckDBPyConnection, market_data: MarketDat
             recent_closes=[[s, d.isoformat(), c, a] for s, d, c, a in recent],
             deferred={dataset: _deferred_symbols(conn, dataset) for dataset in DATASETS},
             profiles_fetched={s: d.isoformat() for s, d in profiles},
+            estimates_fetched={s: d.isoformat() for s, d in estimates},
             statement_fetches={s: statement_fetch_fields(f) for s, f in _last_statement_fetches(conn).items()},
             releases={s: [d.isoformat() for d in days] for s, days in _known_releases(conn).items()},
         )
@@ -391,7 +397,7 @@ def _load_each(
         except _AlreadyLoaded:
             del item, validated, also  # before the next batch is read
             continue
-        loaded.append((item.asked, dataclasses.replace(item.fetched, frame=pd.DataFrame(), splits=None)))
+        loaded.append((item.asked, dataclasses.replace(item.fetched, frame=pd.DataFrame(), splits=None, vendor_figures=None)))
         loaded_symbols |= set(validated.rows["symbol"]) if len(validated.rows) else set()
         totals = _add_metadata(totals, metadata)
         rejected_all.append(rejected)
@@ -543,6 +549,69 @@ def raw_company_profiles(
     )
 
 
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ESTIMATES_KEY,
+            group_name="raw",
+            deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS], LANDING_ESTIMATES_KEY],
+            description="Analysts' consensus per listing and period (0q, +1q, 0y, +1y) as the source showed it "
+            "on each snapshot date (Yahoo's earningsTrend): EPS and revenue estimates, analysts, currency, and "
+            "the EPS estimate 7/30/60/90 days before. Append-only per snapshot date: the history of estimates "
+            "accumulates. Read only through dbt.",
+            owners=OWNERS,
+            kinds=PYTHON_DUCKDB,
+            metadata=table_metadata(CONSENSUS_ESTIMATES),
+            automation_condition=LOAD_WHEN_LANDED,
+        ),
+        dg.AssetSpec(
+            VENDOR_FIGURES_KEY,
+            group_name="raw",
+            deps=[UNIVERSE_KEYS[UNIVERSE_LISTINGS]],
+            description="The figures the source itself quotes on each snapshot date (Yahoo's marketCap, "
+            "trailingPE, forwardPE, ...), long, by quoteSummary module with the currency the module states. "
+            "Loaded with the consensus they came with; kept to be reconciled with ours, never used in them.",
+            owners=OWNERS,
+            kinds=PYTHON_DUCKDB,
+            metadata=table_metadata(VENDOR_FIGURES),
+        ),
+    ],
+    check_specs=_fetch_check_spec(ESTIMATES_KEY),
+    name="raw__consensus_estimates",
+    pool=WAREHOUSE_WRITER,
+)
+def raw_consensus_estimates(
+    config: LoadConfig, duckdb: WarehouseResource, market_data: MarketDataResource, run_settings: RunSettings
+) -> Iterator:
+    universe = run_settings.universe()
+    as_of = run_settings.as_of_date()
+    # every listing of the universe's companies (not FX pairs, not benchmarks)
+    symbols = config.select([listing.symbol for _, listing in universe.listings])
+    inputs = _inputs("consensus_estimates", duckdb, market_data, symbols,
+                     lambda source, asked: source.fetch_estimates(asked), config.symbols)  # fmt: skip
+    figures = {"rows_received": 0, "rows_rejected": 0}
+
+    def validate(fetched: Fetched) -> tuple[Validated, tuple]:
+        vendor = validate_vendor_figures(fetched.vendor_figures if fetched.vendor_figures is not None else empty_vendor_figures(), as_of)
+        figures["rows_received"] += len(vendor.rows) + len(vendor.rejected)
+        figures["rows_rejected"] += len(vendor.rejected)
+        return validate_estimates(fetched.frame, as_of), ((VENDOR_FIGURES, vendor),)
+
+    metadata, fetched, rejected, asked = _load_each(
+        "consensus_estimates", CONSENSUS_ESTIMATES, duckdb, market_data, inputs, validate, "snapshot_date",
+        every_symbol_has_rows=True,
+    )  # fmt: skip
+    with duckdb.get_connection() as conn:
+        ensure_raw_schema(conn)
+        figures["dagster/row_count"] = conn.execute(f"select count(*) from {VENDOR_FIGURES.qualified}").fetchone()[0]
+    yield dg.MaterializeResult(asset_key=VENDOR_FIGURES_KEY, metadata=figures)
+    yield dg.MaterializeResult(
+        asset_key=ESTIMATES_KEY,
+        metadata=metadata,
+        check_results=[_fetch_check(ESTIMATES_KEY, fetched, asked), _input_check(ESTIMATES_KEY, rejected)],
+    )
+
+
 def _last_statement_fetches(conn: duckdb.DuckDBPyConnection) -> dict[str, StatementsFetch]:
     rows = conn.execute(
         "with fetches as (select symbol, max(fetched_at) as fetched_at, max_by(next_release, fetched_at) as next_release, "
@@ -614,4 +683,4 @@ rejected_rows = dg.AssetSpec(
     metadata=table_metadata(REJECTED_ROWS),
 )
 
-raw_assets = [raw_universe, raw_prices, raw_company_profiles, raw_financial_statements, rejected_rows]
+raw_assets = [raw_universe, raw_prices, raw_company_profiles, raw_financial_statements, raw_consensus_estimates, rejected_rows]

@@ -15,11 +15,13 @@ from orchestration.defs.resources import MarketDataResource, RunSettings
 from orchestration.ingest_policy import (
     annual_due,
     deferred_first,
+    estimates_due,
     price_starts,
     profiles_due,
     restated_symbols,
     statements_due,
 )
+from orchestration.normalize.estimates import empty_estimates
 from orchestration.normalize.prices import empty_vintage_rows
 from orchestration.normalize.profiles import empty_profiles
 from orchestration.normalize.statements import empty_statements
@@ -34,7 +36,9 @@ FETCH_TAG = "valuation/fetch"
 LANDING_PRICES_KEY = dg.AssetKey([LANDING, "prices"])
 LANDING_PROFILES_KEY = dg.AssetKey([LANDING, "company_profiles"])
 LANDING_STATEMENTS_KEY = dg.AssetKey([LANDING, "financial_statements"])
-EMPTY_FRAMES = {"prices": empty_vintage_rows, "company_profiles": empty_profiles, "financial_statements": empty_statements}
+LANDING_ESTIMATES_KEY = dg.AssetKey([LANDING, "consensus_estimates"])
+EMPTY_FRAMES = {"prices": empty_vintage_rows, "company_profiles": empty_profiles, "financial_statements": empty_statements,
+                "consensus_estimates": empty_estimates}  # fmt: skip
 
 
 class PricesConfig(dg.Config):
@@ -210,4 +214,20 @@ def landing_financial_statements(
     return _land_each(context, market_data, "financial_statements", due, fetch)
 
 
-landing_assets = [landing_prices, landing_company_profiles, landing_financial_statements]
+@_landing_asset(
+    LANDING_ESTIMATES_KEY,
+    "Analysts' consensus (Yahoo's earningsTrend) and the figures Yahoo itself quotes (marketCap, forwardPE, ...) "
+    "of one bucket of listings, one quoteSummary request each: new listings, then every `estimates_max_age_days`.",
+)
+def landing_consensus_estimates(context: dg.AssetExecutionContext, market_data: MarketDataResource, run_settings: RunSettings):
+    source = _live_source(market_data)
+    state = _state(market_data)
+    listings = [listing.symbol for _, listing in run_settings.universe().listings]
+    due = deferred_first(
+        estimates_due(listings, state.estimate_fetch_days(), run_settings.as_of_date(), market_data.estimates_max_age_days),
+        state.deferred.get("consensus_estimates", []),
+    )
+    return _land_each(context, market_data, "consensus_estimates", due, source.fetch_estimates)
+
+
+landing_assets = [landing_prices, landing_company_profiles, landing_financial_statements, landing_consensus_estimates]

@@ -12,6 +12,7 @@ import dagster as dg
 
 from orchestration.defs.landing import (
     FETCH_TAG,
+    LANDING_ESTIMATES_KEY,
     LANDING_PARTITIONS,
     LANDING_PRICES_KEY,
     LANDING_PROFILES_KEY,
@@ -31,7 +32,7 @@ MARKET_PRICE_CONFIGS = {
 }
 
 
-# A fetch run is one step (two for fundamentals) that mostly waits on the machine's Yahoo pace: a
+# A fetch run is one step (three for fundamentals) that mostly waits on the machine's Yahoo pace: a
 # subprocess per step would only double the processes each run loads the definitions in. The tag
 # is what dagster.yaml's run queue limits fetch runs by (tag_concurrency_limits).
 FETCH_RUNS = {"tags": {FETCH_TAG: "yahoo"}, "executor_def": dg.in_process_executor}
@@ -52,8 +53,9 @@ us_prices_job = _prices_job("us_close_prices", "US listings and benchmarks after
 fx_prices_job = _prices_job("fx_daily", "FX pairs after the New York FX day ends (17:00).")
 fundamentals_job = dg.define_asset_job(
     "fundamentals_daily",
-    selection=dg.AssetSelection.assets(LANDING_PROFILES_KEY, LANDING_STATEMENTS_KEY),
-    description="Profiles, and statements where the fetch rules say they can have changed.",
+    selection=dg.AssetSelection.assets(LANDING_PROFILES_KEY, LANDING_STATEMENTS_KEY, LANDING_ESTIMATES_KEY),
+    description="Profiles, statements where the fetch rules say they can have changed, and the listings' "
+    "analysts' consensus when a week old.",
     **FETCH_RUNS,
 )
 

@@ -5,6 +5,7 @@ fundamentals/*.csv:  company_ticker,fiscal_period,period_type,period_start,perio
                      line_item,value,currency,unit,...
 profiles/*.csv:      the columns of raw.company_profiles
 corporate_actions/splits.csv: ticker,ex_date,split_ratio,...
+consensus/*earnings_trend_*.csv, consensus/*quoted_figures_*.csv: see orchestration.normalize.estimates
 
 Files are read as text, cell by cell, so that a rejected row keeps exactly what the file said.
 A file that cannot be read as a whole (wrong header, bad encoding, a line with the wrong number of
@@ -16,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from fnmatch import fnmatch
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -98,12 +100,14 @@ def _other_layout(path: Path) -> str | None:
     return next((name for name, start in OTHER_LAYOUTS.items() if found[: len(start)] == start), None)
 
 
-def read_folder(folder: Path, header: list[str]) -> SnapshotFiles:
+def read_folder(folder: Path, header: list[str], match: str | None = None) -> SnapshotFiles:
+    """Every CSV of `folder` (or those whose name matches the glob `match`: a folder holding files
+    of several layouts, each named for its own) read with `header`."""
     files = SnapshotFiles()
     if not folder.is_dir():
         return files
     for path in sorted(folder.iterdir()):
-        if path.name.startswith("."):
+        if path.name.startswith(".") or (match is not None and not fnmatch(path.name, match)):
             continue
         if path.suffix.lower() != ".csv":
             files.passed_over[str(path)] = "not a .csv file"

@@ -11,6 +11,14 @@ responses in ../shared/yahoo-recorded):
   session keeps it (`timeseries_currencies`).
 - `Ticker.calendar`: a dict whose "Earnings Date" lists the scheduled (or just past) release dates.
 - `Ticker.info`: a flat dict; keys come and go.
+- quoteSummary with modules earningsTrend, defaultKeyStatistics, summaryDetail, financialData,
+  price (`formatted=false`): `earningsTrend.trend[]` holds one item per period (`0q`, `+1q`, `0y`,
+  `+1y`, then longer ones yfinance ignores) with `endDate` and the blocks earningsEstimate,
+  revenueEstimate, epsTrend, epsRevisions of {"raw": ..., "fmt": ...} values and a currency each;
+  yfinance's `earnings_estimate` / `revenue_estimate` / `eps_trend` frames (index period) drop
+  `endDate`. The other modules are flat numbers; summaryDetail and price state their `currency`,
+  financialData its `financialCurrency`, defaultKeyStatistics none (BABA: its forwardPE 1.955 is
+  the USD price over the CNY estimate).
 
 Yahoo reports a company's share counts and per-share figures in units of the listing it was asked
 for: through BABA (one ADS = 8 ordinary shares) the counts are ADS-equivalents and EPS is per ADS,
@@ -25,10 +33,11 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
+from orchestration.normalize.estimates import MODULE_CURRENCY_FIELDS, empty_estimates, empty_vendor_figures
 from orchestration.normalize.prices import coerce_price_types, empty_prices
 from orchestration.normalize.profiles import empty_profiles
 from orchestration.normalize.statements import coerce_statement_types, empty_statements
@@ -202,3 +211,100 @@ def profile_row(symbol: str, info: Mapping | None, snapshot_date: date) -> tuple
             missing.append(column)
         row[column] = value
     return pd.DataFrame([row], columns=empty_profiles().columns), missing
+
+
+# ---------------------------------------------------------------- analysts' consensus, quoted figures
+
+# The quoteSummary modules of one estimates request: the consensus and the figures Yahoo quotes.
+ESTIMATE_MODULES = ["earningsTrend", "defaultKeyStatistics", "summaryDetail", "financialData", "price"]
+# yfinance's frame (Ticker.earnings_estimate / revenue_estimate / eps_trend) column -> raw column
+EARNINGS_ESTIMATE_COLUMNS = {"avg": "eps_avg", "low": "eps_low", "high": "eps_high", "yearAgoEps": "eps_year_ago",
+                             "numberOfAnalysts": "eps_analysts", "currency": "eps_currency"}  # fmt: skip
+REVENUE_ESTIMATE_COLUMNS = {"avg": "revenue_avg", "low": "revenue_low", "high": "revenue_high",
+                            "numberOfAnalysts": "revenue_analysts", "currency": "revenue_currency"}  # fmt: skip
+EPS_TREND_COLUMNS = {"current": "eps_trend_current", "7daysAgo": "eps_trend_7d_ago", "30daysAgo": "eps_trend_30d_ago",
+                     "60daysAgo": "eps_trend_60d_ago", "90daysAgo": "eps_trend_90d_ago", "currency": "eps_trend_currency"}  # fmt: skip
+# The figures kept of each module (Yahoo's own names). The module's own currency field is not a
+# figure: it becomes the `currency` of the module's rows (orchestration.normalize.estimates).
+VENDOR_FIELDS: dict[str, tuple[str, ...]] = {
+    "defaultKeyStatistics": ("forwardPE", "trailingEps", "forwardEps", "sharesOutstanding", "impliedSharesOutstanding",
+                             "enterpriseValue", "enterpriseToEbitda"),
+    "summaryDetail": ("marketCap", "trailingPE", "forwardPE", "priceToSalesTrailing12Months", "dividendRate",
+                      "trailingAnnualDividendRate"),
+    "financialData": ("currentPrice", "totalRevenue", "ebitda"),
+    "price": ("marketCap", "regularMarketPrice", "regularMarketTime"),
+}  # fmt: skip
+
+
+def quote_summary_result(payload: Mapping | None) -> dict:
+    """The one result of a quoteSummary answer ({} when Yahoo sent none)."""
+    results = ((payload or {}).get("quoteSummary") or {}).get("result") or []
+    return dict(results[0]) if results and results[0] else {}
+
+
+TREND_BLOCKS = ("earningsEstimate", "revenueEstimate", "epsTrend", "epsRevisions")
+
+
+def earnings_trend_items(result: Mapping) -> list[dict]:
+    """The `earningsTrend.trend` items of a quoteSummary result, as yfinance's estimate frames read
+    them. A block Yahoo left out of an item (no revenue estimates for a period) is given empty:
+    yfinance's parser indexes every block of every item and would raise KeyError, where the
+    estimates are simply unknown."""
+    items = (result.get("earningsTrend") or {}).get("trend") or []
+    return [{**{block: {} for block in TREND_BLOCKS}, **item} for item in items if isinstance(item, Mapping)]
+
+
+def estimate_rows(
+    symbol: str,
+    snapshot_at: datetime,
+    trend: Sequence[Mapping],
+    earnings_estimate: pd.DataFrame | None,
+    revenue_estimate: pd.DataFrame | None,
+    eps_trend: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The consensus rows of one symbol from yfinance's three estimate frames (index: period), and
+    each period's end date from the trend items they were parsed from (yfinance drops `endDate`).
+    `snapshot_at` is when Yahoo was asked (UTC); its UTC date is the snapshot date."""
+    at = _utc_naive(snapshot_at)
+    end_dates = {item.get("period"): item.get("endDate") for item in trend}
+    parts = [(f if f is not None else pd.DataFrame(), columns) for f, columns in
+             ((earnings_estimate, EARNINGS_ESTIMATE_COLUMNS), (revenue_estimate, REVENUE_ESTIMATE_COLUMNS), (eps_trend, EPS_TREND_COLUMNS))]  # fmt: skip
+    periods = list(dict.fromkeys(p for frame, _ in parts for p in frame.index))
+    rows = []
+    for period in periods:
+        row: dict[str, object] = {"symbol": symbol, "snapshot_date": at.date(), "snapshot_at": at.to_pydatetime(),
+                                  "period": period, "end_date": end_dates.get(period)}  # fmt: skip
+        for frame, columns in parts:
+            for theirs, ours in columns.items():
+                value = frame.at[period, theirs] if period in frame.index and theirs in frame.columns else None
+                row[ours] = None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+        rows.append(row)
+    return pd.DataFrame(rows, columns=empty_estimates().columns) if rows else empty_estimates()
+
+
+def _utc_naive(moment: datetime) -> pd.Timestamp:
+    """A moment as the naive UTC timestamp the raw layer keeps (a naive one is taken as UTC already)."""
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+
+
+def _raw(value: object) -> object:
+    """A quoteSummary value: a plain number (formatted=false), or Yahoo's {"raw": ..., "fmt": ...}."""
+    return value.get("raw") if isinstance(value, Mapping) else value
+
+
+def vendor_figure_rows(symbol: str, snapshot_at: datetime, result: Mapping) -> pd.DataFrame:
+    """The figures Yahoo quotes in the modules of one quoteSummary result, long, each with the
+    currency its module states for itself (none for defaultKeyStatistics). A field Yahoo did not
+    send (or sent empty) is no row."""
+    at = _utc_naive(snapshot_at)
+    rows = []
+    for module, fields in VENDOR_FIELDS.items():
+        payload = result.get(module) or {}
+        currency = payload.get(MODULE_CURRENCY_FIELDS[module]) if module in MODULE_CURRENCY_FIELDS else None
+        for name in fields:
+            value = _raw(payload.get(name))
+            if value is None or value == {}:
+                continue
+            rows.append((symbol, at.date(), at.to_pydatetime(), module, name, value, currency or None))
+    return pd.DataFrame(rows, columns=empty_vendor_figures().columns) if rows else empty_vendor_figures()

@@ -32,6 +32,7 @@ class Fetched:
     last_update: dict[str, date] = field(default_factory=dict)  # symbol -> latest past release
     quarantined: dict[str, str] = field(default_factory=dict)  # unreadable file -> why (loaded: none of it)
     splits: pd.DataFrame | None = None  # prices: split events the source knows (raw.stock_splits columns)
+    vendor_figures: pd.DataFrame | None = None  # estimates: the source's own quoted figures (raw.vendor_figures columns)
     deferred: dict[str, str] = field(default_factory=dict)  # symbol -> why it was not asked this run (next run starts with it)
     requests_by_endpoint: dict[str, int] = field(default_factory=dict)  # true HTTP requests, by endpoint
 
@@ -62,4 +63,11 @@ class MarketDataSource(Protocol):
 
     def fetch_statements(self, plans: Sequence[StatementPlan]) -> Fetched:
         """Income, balance and cash-flow statements, long (raw.financial_statements columns)."""
+        ...
+
+    def fetch_estimates(self, symbols: Sequence[str]) -> Fetched:
+        """Analysts' consensus of each symbol as the source shows it now (raw.consensus_estimates
+        columns), and the source's own quoted figures in `vendor_figures` (raw.vendor_figures
+        columns). Each row carries the moment it was taken (`snapshot_at`, UTC) and its date: a
+        snapshot replays the moment it captured, a live source asks now."""
         ...

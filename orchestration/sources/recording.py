@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from orchestration.normalize.estimates import ESTIMATES_HEADER, MODULE_CURRENCY_FIELDS, VENDOR_HEADER
 from orchestration.normalize.snapshot import PRICE_HEADER, STATEMENT_HEADER
 
 
@@ -69,12 +70,12 @@ class SnapshotRecorder:
         self.stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         self._sequence = count(1)
 
-    def _write(self, folder: str, frame: pd.DataFrame) -> Path | None:
+    def _write(self, folder: str, frame: pd.DataFrame, kind: str = "") -> Path | None:
         if frame.empty:
             return None
         target = self.snapshot_dir / folder
         target.mkdir(parents=True, exist_ok=True)
-        path = target / f"{self.source_id}_{self.stamp}_{next(self._sequence):03d}.csv"
+        path = target / f"{self.source_id}_{kind + '_' if kind else ''}{self.stamp}_{next(self._sequence):03d}.csv"
         columns = [_column_text(frame.iloc[:, position]) for position in range(frame.shape[1])]
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")  # what DataFrame.to_csv writes with
@@ -110,6 +111,33 @@ class SnapshotRecorder:
 
     def profiles(self, profiles: pd.DataFrame) -> Path | None:
         return self._write("profiles", profiles)
+
+
+    def estimates(self, estimates: pd.DataFrame, vendor_figures: pd.DataFrame | None) -> list[Path]:
+        """The consensus and the quoted figures in the layout of the market sample's consensus/:
+        one row per symbol and period, and the figures long with each module's own currency as a
+        row of its own (`summaryDetail.currency`, ...), as the sample's file has it."""
+        written = []
+        if len(estimates):
+            out = estimates[ESTIMATES_HEADER].copy()
+            out["snapshot_at"] = _utc_text(out["snapshot_at"])
+            out["source_file"] = f"{self.source_id} quoteSummary"
+            written.append(self._write("consensus", out, "earnings_trend"))
+        if vendor_figures is not None and len(vendor_figures):
+            figures = vendor_figures[[*VENDOR_HEADER, "currency"]]
+            stated = figures[figures["currency"].notna() & figures["module"].isin(list(MODULE_CURRENCY_FIELDS))]
+            stated = stated.drop_duplicates(["symbol", "snapshot_at", "module"])
+            currencies = stated.assign(field=stated["module"].map(MODULE_CURRENCY_FIELDS), value=stated["currency"])
+            out = pd.concat([figures, currencies], ignore_index=True)[VENDOR_HEADER].astype({"value": "object"})
+            out["snapshot_at"] = _utc_text(out["snapshot_at"])
+            out["source_file"] = f"{self.source_id} quoteSummary"
+            written.append(self._write("consensus", out, "quoted_figures"))
+        return [path for path in written if path is not None]
+
+
+def _utc_text(moments: pd.Series) -> list[str]:
+    """Moments (naive UTC) as the sample writes them: 2025-02-24T09:35:30Z."""
+    return [pd.Timestamp(m).isoformat() + "Z" for m in moments]
 
 
 def _snapshot_unit(row: pd.Series) -> str:

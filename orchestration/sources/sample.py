@@ -15,6 +15,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from orchestration.normalize.estimates import (
+    ESTIMATES_FILES,
+    ESTIMATES_HEADER,
+    VENDOR_FILES,
+    VENDOR_HEADER,
+    empty_estimates,
+    empty_vendor_figures,
+    estimates_from_snapshot,
+    vendor_figures_from_snapshot,
+)
 from orchestration.normalize.prices import empty_vintage_rows
 from orchestration.normalize.profiles import empty_profiles
 from orchestration.normalize.snapshot import (
@@ -46,8 +56,8 @@ class SampleSource:
                 "(set VALUATION_SAMPLE_DIR to a snapshot such as ../shared/market-sample)"
             )
 
-    def _read(self, folder: str, header: list[str]) -> SnapshotFiles:
-        files = read_folder(self.snapshot_dir / folder, header)
+    def _read(self, folder: str, header: list[str], match: str | None = None) -> SnapshotFiles:
+        files = read_folder(self.snapshot_dir / folder, header, match)
         for path, reason in files.quarantined.items():
             log.warning("quarantined %s: %s (none of its rows loaded; the other files did)", path, reason)
         for warning in _passed_over(files):
@@ -91,6 +101,32 @@ class SampleSource:
         frame = pd.concat(frames, ignore_index=True) if frames else empty_statements()
         missing = _missing(sorted(wanted - set(frame["symbol"])), "no statements in the snapshot", files)
         return Fetched(frame, failures=missing, quarantined=files.quarantined, warnings=_passed_over(files))
+
+
+    def fetch_estimates(self, symbols: Sequence[str]) -> Fetched:
+        # consensus/ holds two layouts, each file named for its own: the earnings trend (one row per
+        # period) and the quoted figures (long). A file of either that cannot be read is quarantined.
+        wanted = set(symbols)
+        trends = self._read("consensus", ESTIMATES_HEADER, ESTIMATES_FILES)
+        quoted = self._read("consensus", VENDOR_HEADER, VENDOR_FILES)
+        frames = [estimates_from_snapshot(f[f["symbol"].isin(wanted)]) for _, f in trends.frames]
+        frame = pd.concat(frames, ignore_index=True) if frames else empty_estimates()
+        figures = [vendor_figures_from_snapshot(f[f["symbol"].isin(wanted)]) for _, f in quoted.frames]
+        vendor = pd.concat(figures, ignore_index=True) if figures else empty_vendor_figures()
+        both = SnapshotFiles(quarantined={**trends.quarantined, **quoted.quarantined})
+        found = set(frame["symbol"]) | set(vendor["symbol"])
+        missing = _missing([s for s in symbols if s not in found], "no estimates in the snapshot", both)
+        others = _other_files(self.snapshot_dir / "consensus", (ESTIMATES_FILES, VENDOR_FILES))
+        return Fetched(frame, failures=missing, quarantined=both.quarantined, vendor_figures=vendor,
+                       warnings=_passed_over(trends) + _passed_over(quoted) + others)  # fmt: skip
+
+
+def _other_files(folder: Path, patterns: tuple[str, ...]) -> list[str]:
+    """Files of a folder that no layout's name matches: named, not lost."""
+    if not folder.is_dir():
+        return []
+    return [f"passed over {path}: not named {' or '.join(patterns)}" for path in sorted(folder.iterdir())
+            if not path.name.startswith(".") and not any(path.match(p) for p in patterns)]  # fmt: skip
 
 
 def _missing(symbols: Sequence[str], reason: str, files: SnapshotFiles) -> dict[str, str]:

@@ -124,6 +124,60 @@ FINANCIAL_STATEMENTS = RawTable(
     key=("symbol", "statement", "period_type", "period_end", "line_item", "filed_date"),
 )
 
+# Analysts' consensus as the source showed it on a snapshot date (Yahoo's earningsTrend), kept
+# per snapshot: no free source keeps the history of estimates, so the warehouse builds it.
+CONSENSUS_PERIODS = ("0q", "+1q", "0y", "+1y")  # this quarter, next quarter, this fiscal year, next
+CONSENSUS_ESTIMATES = RawTable(
+    name="consensus_estimates",
+    columns={
+        "symbol": "varchar not null",
+        "snapshot_date": "date not null",  # UTC date of snapshot_at
+        "snapshot_at": "timestamp not null",  # UTC: when the source was asked
+        "period": "varchar not null",  # one of CONSENSUS_PERIODS
+        "end_date": "date",  # the period's end
+        "eps_avg": "double",
+        "eps_low": "double",
+        "eps_high": "double",
+        "eps_year_ago": "double",
+        "eps_analysts": "integer",
+        "eps_currency": "varchar",  # the estimate's own currency (BABA: CNY per ADS, beside a USD price)
+        "revenue_avg": "double",
+        "revenue_low": "double",
+        "revenue_high": "double",
+        "revenue_analysts": "integer",
+        "revenue_currency": "varchar",
+        "eps_trend_current": "double",  # the average EPS estimate now, and as it stood before the snapshot
+        "eps_trend_7d_ago": "double",
+        "eps_trend_30d_ago": "double",
+        "eps_trend_60d_ago": "double",
+        "eps_trend_90d_ago": "double",
+        "eps_trend_currency": "varchar",
+    },
+    key=("symbol", "snapshot_date", "period"),
+    # two snapshots of one day: the later one stands; replaying an earlier one restates nothing
+    replace_only_if="s.snapshot_at >= t.snapshot_at",
+)
+
+# What the source itself quotes on a snapshot date (Yahoo's quoteSummary modules), long: kept to be
+# reconciled with our figures in dbt, never used in them.
+VENDOR_MODULES = ("defaultKeyStatistics", "summaryDetail", "financialData", "price")
+VENDOR_FIGURES = RawTable(
+    name="vendor_figures",
+    columns={
+        "symbol": "varchar not null",
+        "snapshot_date": "date not null",  # UTC date of snapshot_at
+        "snapshot_at": "timestamp not null",  # UTC
+        "module": "varchar not null",  # one of VENDOR_MODULES
+        "field": "varchar not null",  # Yahoo's own field name: marketCap, forwardPE, ...
+        "value": "double",
+        # the currency the module states for itself (summaryDetail and price: currency, financialData:
+        # financialCurrency; defaultKeyStatistics states none: null), on every row of the module
+        "currency": "varchar",
+    },
+    key=("symbol", "snapshot_date", "module", "field"),
+    replace_only_if="s.snapshot_at >= t.snapshot_at",
+)
+
 REJECTED_ROWS = RawTable(
     name="rejected_rows",
     columns={
@@ -139,7 +193,7 @@ FETCH_LOG = RawTable(
     name="fetch_log",
     columns={
         "symbol": "varchar not null",
-        "dataset": "varchar not null",  # prices | company_profiles | financial_statements
+        "dataset": "varchar not null",  # prices | company_profiles | financial_statements | consensus_estimates
         "fetched_at": "timestamp not null",
         "source": "varchar not null",
         "status": "varchar not null",  # ok | failed
@@ -210,7 +264,7 @@ UNIVERSE_FX_PAIRS = RawTable(
 )
 
 UNIVERSE_TABLES = (UNIVERSE_COMPANIES, UNIVERSE_LISTINGS, UNIVERSE_PEER_GROUPS, UNIVERSE_BENCHMARKS, UNIVERSE_FX_PAIRS)
-ALL_TABLES = (PRICES, STOCK_SPLITS, COMPANY_PROFILES, FINANCIAL_STATEMENTS, REJECTED_ROWS, FETCH_LOG, LANDED_BATCHES, *UNIVERSE_TABLES)
+ALL_TABLES = (PRICES, STOCK_SPLITS, COMPANY_PROFILES, FINANCIAL_STATEMENTS, CONSENSUS_ESTIMATES, VENDOR_FIGURES, REJECTED_ROWS, FETCH_LOG, LANDED_BATCHES, *UNIVERSE_TABLES)
 
 
 def create_table_sql(table: RawTable) -> str:
