@@ -65,6 +65,21 @@ def build_market(symbols: list[str]) -> ReplaySession:
     return session
 
 
+def estimates_due_today(symbols: list[str]) -> list[str]:
+    """The listings whose consensus is due on TODAY when the policy has run every business day since
+    a first run (which fetched them all) eight weeks before: the real rotation, not an assumed spread."""
+    cycle = MarketDataResource.model_fields["estimates_cycle_business_days"].default  # the resource's default
+    day = TODAY - timedelta(weeks=8)
+    last = dict.fromkeys(symbols, day)
+    due: list[str] = []
+    while day < TODAY:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            due = estimates_due(symbols, last, day, cycle)
+            last.update(dict.fromkeys(due, day))
+    return due
+
+
 def measure(symbols: list[str], run: str) -> tuple[Counter, Counter]:
     """True HTTP requests of one run over `symbols`, by endpoint and by dataset."""
     fresh_yfinance()
@@ -79,8 +94,7 @@ def measure(symbols: list[str], run: str) -> tuple[Counter, Counter]:
         prices = price_starts(symbols, {s: TODAY - timedelta(days=1) for s in symbols}, overlap_days=5)
         cycle = MarketDataResource.model_fields["profile_max_age_days"].default  # the resource's default
         profiles = profiles_due(symbols, {s: TODAY - timedelta(days=1 + i % cycle) for i, s in enumerate(symbols)}, TODAY, cycle)
-        week = MarketDataResource.model_fields["estimates_max_age_days"].default
-        estimates = estimates_due(symbols, {s: TODAY - timedelta(days=1 + i % week) for i, s in enumerate(symbols)}, TODAY, week)
+        estimates = estimates_due_today(symbols)
         last = {}
         for i, s in enumerate(symbols):
             release = TODAY - timedelta(days=i % QUARTER_DAYS)  # symbol i reported i days ago (mod a quarter)

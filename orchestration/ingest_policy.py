@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from orchestration.normalize.yahoo import RELEASE_WINDOW_DAYS  # one rule: a release publishes the quarter within it
@@ -105,11 +107,30 @@ def profiles_due(symbols: Iterable[str], last_fetched: Mapping[str, date], as_of
     return [s for s in symbols if s not in last_fetched or (as_of - last_fetched[s]).days >= max_age_days]
 
 
-def estimates_due(symbols: Iterable[str], last_fetched: Mapping[str, date], as_of: date, max_age_days: int) -> list[str]:
+def estimates_due(symbols: Iterable[str], last_fetched: Mapping[str, date], as_of: date, cycle_business_days: int) -> list[str]:
     """Analysts' consensus moves slowly and a daily snapshot of every listing would cost a request
-    each: new listings, then every `max_age_days` (the rule of profiles; the history of estimates
-    is then one point a week per listing, with the 7/30/60/90-day trend points in each)."""
-    return profiles_due(symbols, last_fetched, as_of, max_age_days)
+    each. Each listing has its own weekday slot in a cycle of `cycle_business_days` business days (a
+    stable hash of its symbol), so a refresh asks about 1/cycle of the listings, every business day
+    alike; a new listing is asked at once, and one whose slot was missed (a holiday, a failed run)
+    as soon as a whole cycle has passed. A rule of "every n days since the last fetch" would bring
+    every listing of a first run back on the same day, and weekend slots onto Mondays."""
+    today = _business_day_index(as_of)
+    due = []
+    for symbol in symbols:
+        last = last_fetched.get(symbol)
+        if last is None:
+            due.append(symbol)
+            continue
+        since = today - _business_day_index(last)
+        in_slot = today % cycle_business_days == zlib.crc32(symbol.encode()) % cycle_business_days
+        if (in_slot and since > 0) or since > cycle_business_days:
+            due.append(symbol)
+    return due
+
+
+def _business_day_index(day: date) -> int:
+    """Business days (Monday to Friday) from a fixed Monday to `day`; a weekend day counts as the Friday before."""
+    return int(np.busday_count(date(2000, 1, 3), day, weekmask="1111100", holidays=[])) + (1 if day.weekday() < 5 else 0)
 
 
 def deferred_first(symbols: Iterable[str], deferred: Iterable[str]) -> list[str]:

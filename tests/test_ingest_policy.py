@@ -1,6 +1,6 @@
 """When a live source is asked for what: hand-worked calendars, no Dagster."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from orchestration.ingest_policy import StatementsFetch, annual_due, deferred_first, estimates_due, profiles_due, statements_due
 
@@ -10,10 +10,32 @@ def test_profiles_are_fetched_for_new_listings_and_then_weekly():
     assert profiles_due(["NEW", "OLD", "RECENT"], last, date(2025, 2, 10), max_age_days=7) == ["NEW", "OLD"]
 
 
-def test_estimates_are_fetched_for_new_listings_then_once_a_week():
-    # fetched on 2025-02-03 (7 days before 2025-02-10: due), 2025-02-04 (6 days: not yet), never (due)
-    last = {"WEEK_OLD": date(2025, 2, 3), "SIX_DAYS": date(2025, 2, 4)}
-    assert estimates_due(["NEW", "WEEK_OLD", "SIX_DAYS"], last, date(2025, 2, 10), max_age_days=7) == ["NEW", "WEEK_OLD"]
+def test_estimates_rotate_each_listing_on_its_own_business_day_of_the_cycle():
+    # 700 listings all fetched by a first run on Monday 2025-02-03, then the policy every business
+    # day: each is asked exactly once in each following cycle of 7 business days, about a seventh
+    # of them a day (never all on one weekday), and none on a weekend.
+    symbols = [f"L{i:03d}" for i in range(700)]
+    last = dict.fromkeys(symbols, date(2025, 2, 3))
+    asked: dict[str, list[date]] = {s: [] for s in symbols}
+    day, per_day = date(2025, 2, 3), []
+    while day < date(2025, 3, 13):  # 28 business days after the first run
+        day += timedelta(days=1)
+        due = estimates_due(symbols, last, day, cycle_business_days=7)
+        assert day.weekday() < 5 or due == []
+        if day.weekday() < 5:
+            per_day.append(len(due))
+            last.update(dict.fromkeys(due, day))
+            for symbol in due:
+                asked[symbol].append(day)
+    assert all(len(days) == 4 for days in asked.values())  # 28 business days: four cycles each
+    assert all(60 <= count <= 140 for count in per_day)  # 100 a day on average
+    # 7 business days apart: 9 calendar days, or 11 across two weekends
+    assert all((b - a).days in (9, 11) for days in asked.values() for a, b in zip(days, days[1:]))
+    # a new listing is asked at once; one whose slot passed unrun (a holiday) as soon as a cycle has passed
+    assert estimates_due(["NEW"], {}, date(2025, 3, 14), cycle_business_days=7) == ["NEW"]
+    missed = {s: date(2025, 2, 3) for s in symbols}  # nothing since the first run: 8 business days by 2025-02-13
+    assert estimates_due(symbols, missed, date(2025, 2, 13), cycle_business_days=7) == symbols
+    assert estimates_due(symbols, missed, date(2025, 2, 4), cycle_business_days=7) != symbols
 
 
 def test_statements_are_due_after_a_scheduled_release_and_until_its_quarter_is_in():

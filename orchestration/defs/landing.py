@@ -217,14 +217,14 @@ def landing_financial_statements(
 @_landing_asset(
     LANDING_ESTIMATES_KEY,
     "Analysts' consensus (Yahoo's earningsTrend) and the figures Yahoo itself quotes (marketCap, forwardPE, ...) "
-    "of one bucket of listings, one quoteSummary request each: new listings, then every `estimates_max_age_days`.",
+    "of one bucket of listings, one quoteSummary request each: new listings, then once a cycle of `estimates_cycle_business_days`, each on its own day.",
 )
 def landing_consensus_estimates(context: dg.AssetExecutionContext, market_data: MarketDataResource, run_settings: RunSettings):
     source = _live_source(market_data)
     state = _state(market_data)
     listings = [listing.symbol for _, listing in run_settings.universe().listings]
     due = deferred_first(
-        estimates_due(listings, state.estimate_fetch_days(), run_settings.as_of_date(), market_data.estimates_max_age_days),
+        estimates_due(listings, state.estimate_fetch_days(), run_settings.as_of_date(), market_data.estimates_cycle_business_days),
         state.deferred.get("consensus_estimates", []),
     )
     return _land_each(context, market_data, "consensus_estimates", due, source.fetch_estimates)

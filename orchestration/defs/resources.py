@@ -88,8 +88,9 @@ class MarketDataResource(ConfigurableResource):
     price_overlap_days: int = Field(default=5, description="yahoo: days re-fetched before each symbol's last loaded date")
     fundamentals_max_age_days: int = Field(default=30, description="yahoo: re-fetch statements at least this often")
     profile_max_age_days: int = Field(default=14, description="yahoo: re-fetch a listing's profile this often (3 requests each)")
-    estimates_max_age_days: int = Field(default=7, description="yahoo: re-fetch a listing's analysts' consensus and quoted "
-                                        "figures this often (1 request each; daily for 5,000 listings would be 5,000 more a day)")
+    estimates_cycle_business_days: int = Field(default=7, description="yahoo: re-fetch a listing's analysts' consensus and "
+                                               "quoted figures once in this many business days, each listing on its own day of "
+                                               "the cycle (1 request each; daily for 5,000 listings would be 5,000 more a day)")
     max_attempts: int = Field(default=4, description="yahoo: attempts per request before a symbol is reported failed")
     retry_base_delay_seconds: float = Field(default=60.0, description="yahoo: backoff base; waits are jittered up to base x 2^attempt")
     breaker_threshold: int = Field(default=3, description="yahoo: 429s in a row that stop the run (the rest is deferred)")
