@@ -5,7 +5,7 @@ consensus CSVs by hand."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import dagster as dg
 import pytest
@@ -15,6 +15,7 @@ import orchestration.sources.yahoo as yahoo_module
 from orchestration.defs.ingest import raw_consensus_estimates, raw_universe
 from orchestration.defs.landing import landing_consensus_estimates
 from orchestration.defs.resources import MarketDataResource, WarehouseResource, run_settings
+from orchestration.ingest_policy import estimates_due
 from orchestration.landing import LandingState, LandingZone, bucket_keys
 from orchestration.sources import SampleSource
 from orchestration.universe import load_universe
@@ -97,7 +98,7 @@ def test_a_replayed_older_snapshot_of_the_same_day_does_not_overwrite_a_later_on
 
 
 @pytest.mark.skipif(not RECORDED_DIR.exists(), reason=f"recorded Yahoo responses not found at {RECORDED_DIR}")
-def test_a_live_fetch_lands_in_the_samples_layout_loads_and_is_asked_again_only_a_week_later(tmp_path, monkeypatch):
+def test_a_live_fetch_lands_in_the_samples_layout_loads_and_is_asked_again_on_its_own_day_of_the_cycle(tmp_path, monkeypatch):
     fresh_yfinance()
     session = ReplaySession()
     monkeypatch.setattr(yahoo_module, "YahooSession", lambda limiter: session)
@@ -140,12 +141,17 @@ def test_a_live_fetch_lands_in_the_samples_layout_loads_and_is_asked_again_only_
     assert len(replayed.frame) == 4 and replayed.quarantined == {}
     assert set(replayed.vendor_figures.query("module == 'financialData'")["currency"]) == {"CNY"}
 
-    # the next day: the three fetched are not due for a week; only those that failed are asked again
+    # the next day: those that failed are asked again; of the three fetched, only one whose own day of
+    # the cycle it is (the rule itself is tested in tests/test_ingest_policy.py)
     fetch, _ = day("2025-02-25")
     asked = {symbol for endpoint, symbol, _ in session.log if endpoint == "quoteSummary"}
-    assert asked == set(listings) - UNIVERSE_WITH_ESTIMATES
-    # a week after the first fetch, every listing is due again
-    fetch, load = day("2025-03-03")
+    in_their_slot = estimates_due(sorted(UNIVERSE_WITH_ESTIMATES), dict.fromkeys(UNIVERSE_WITH_ESTIMATES, date(2025, 2, 24)),
+                                  date(2025, 2, 25), cycle_business_days=7)  # fmt: skip
+    assert len(in_their_slot) < 3
+    assert asked == set(listings) - UNIVERSE_WITH_ESTIMATES | set(in_their_slot)
+    # a whole cycle after the first fetch (8 business days), every listing is due again
+    fetch, load = day("2025-03-06")
     assert {symbol for endpoint, symbol, _ in session.log if endpoint == "quoteSummary"} == set(listings)
     assert metadata(load, ESTIMATES, "rows_inserted") == 3 * 4  # a new snapshot date: history accumulates
-    assert query(warehouse, "select count(distinct snapshot_date) from raw.consensus_estimates") == [(2,)]
+    # snapshot days: 2025-02-24, 2025-03-06, and 2025-02-25 if one of the three had its day then
+    assert query(warehouse, "select count(distinct snapshot_date) from raw.consensus_estimates") == [(2 + bool(in_their_slot),)]
