@@ -27,6 +27,14 @@ NEW_FX = """2025-01-13,USDHKD=X,HKD_per_USD,7.83,7.83,7.83,7.83,7.83,0,,,fx,fixt
 LATE_QUARTER = "ACME,Q4 FY2024,quarterly,2024-07-01,2024-09-30,2025-01-07,revenue,540,USD,million,revenue,fixture\n"
 
 
+# Dragon's first consensus snapshot, taken 2025-01-07 12:00 UTC (before New York's open, after Hong
+# Kong's close), loaded only on the second run: older than the lookback window
+CONSENSUS_HEADER = ("symbol,snapshot_at,period,end_date,eps_avg,eps_low,eps_high,eps_year_ago,eps_analysts,eps_currency,"
+                    "revenue_avg,revenue_low,revenue_high,revenue_analysts,revenue_currency,eps_trend_current,eps_trend_7d_ago,"
+                    "eps_trend_30d_ago,eps_trend_60d_ago,eps_trend_90d_ago,eps_trend_currency,source_file\n")  # fmt: skip
+LATE_CONSENSUS = "DRGN,2025-01-07T12:00:00Z,+1y,2026-03-31,40,35,45,30,12,CNY,,,,,,40,40,39,38,38,CNY,fixture\n"
+
+
 def next_day_snapshot(tmp_path):
     snapshot = tmp_path / "snapshot"
     shutil.copytree(FIXTURE_SNAPSHOT, snapshot)
@@ -36,6 +44,8 @@ def next_day_snapshot(tmp_path):
         f.write(NEW_FX)
     with open(snapshot / "fundamentals" / "fixture_statements.csv", "a") as f:
         f.write(LATE_QUARTER)
+    (snapshot / "consensus").mkdir()
+    (snapshot / "consensus" / "yahoo_earnings_trend_2025-01-07.csv").write_text(CONSENSUS_HEADER + LATE_CONSENSUS)
     return snapshot
 
 
@@ -72,9 +82,10 @@ def test_daily_incremental_run_equals_a_full_rebuild(runs):
         full, f"select {COLUMNS} from marts.fct_valuation_daily{order}"
     )
     built_after = dict(query(daily, "select symbol || ' ' || date, built_at from marts.fct_valuation_daily"))
-    # DRGN and 9999.HK: only the overlap window (from 2025-01-10 - 2 days) and the new day were rebuilt
-    assert built_after["DRGN 2025-01-07"] == built_before["DRGN 2025-01-07"]
-    assert built_after["DRGN 2025-01-08"] != built_before["DRGN 2025-01-08"]
+    # DRGN and 9999.HK: from the day of Dragon's late consensus snapshot (2025-01-07, before the overlap
+    # window from 2025-01-10 - 2 days), not before it
+    assert built_after["DRGN 2025-01-06"] == built_before["DRGN 2025-01-06"]
+    assert built_after["DRGN 2025-01-07"] != built_before["DRGN 2025-01-07"]
     assert built_after["9999.HK 2025-01-06"] == built_before["9999.HK 2025-01-06"]
     # ACME: the late quarter was filed on 2025-01-07, so its rows are rebuilt from that day on
     assert built_after["ACME 2025-01-06"] == built_before["ACME 2025-01-06"]
@@ -85,6 +96,23 @@ def test_daily_incremental_run_equals_a_full_rebuild(runs):
                             "and date in ('2025-01-07', '2025-01-08')"))  # fmt: skip
     assert ttm == {date(2025, 1, 7): 2_000e6, date(2025, 1, 8): pytest.approx((500 + 520 + 540 + 560) * 1e6)}
     assert query(daily, "select count(*) from marts.fct_valuation_daily where date = ?", [date(2025, 1, 13)]) == [(2,)]
+
+
+def test_a_late_consensus_snapshot_gives_forward_pe_from_its_first_session_on_each_exchange(runs):
+    # Dragon's +1y estimate CNY 40 per ADS (8 shares), snapshot 2025-01-07 12:00 UTC: New York from that
+    # day's session, Hong Kong (closed by then) from 2025-01-08; the first run had no consensus at all
+    def forward(warehouse, symbol):
+        return dict(query(warehouse, "select date, pe_forward from marts.fct_valuation_daily where symbol = ? "
+                                     "and date between '2025-01-06' and '2025-01-09'", [symbol]))  # fmt: skip
+
+    assert set(forward(runs.before, "DRGN").values()) == {None}
+    drgn, hk = forward(runs.daily, "DRGN"), forward(runs.daily, "9999.HK")
+    assert drgn[date(2025, 1, 6)] is None and drgn[date(2025, 1, 7)] is not None
+    assert hk[date(2025, 1, 7)] is None and hk[date(2025, 1, 8)] is not None
+    # DRGN closed at 78 on 2025-01-07 and CNY=X was 7.31 (the fixture's prices): 78 / (40 / 7.31) = 14.25
+    forward_eps = query(runs.daily, "select forward_eps from marts.fct_valuation_daily where symbol = 'DRGN' and date = '2025-01-07'")
+    assert forward_eps == [(pytest.approx(40 / 7.31, rel=1e-12),)]  # USD per ADS: 40 / 8 per share x 8 per ADS
+    assert drgn[date(2025, 1, 7)] == pytest.approx(78 * 7.31 / 40, rel=1e-12)
 
 
 def test_relative_performance_daily_run_equals_a_full_rebuild(runs):
