@@ -22,13 +22,14 @@ from orchestration import settings
 from orchestration.sources.sample import last_price_date
 from orchestration.warehouse.schema import dated_by
 
-RAW_ASSETS = ["prices", "stock_splits", "company_profiles", "financial_statements"]
+RAW_ASSETS = ["prices", "stock_splits", "company_profiles", "financial_statements", "consensus_estimates", "vendor_figures"]
 
 # The raw tables of data (not the bookkeeping ones) and every table of the marts.
 BUILT_TABLES = """
 select schema_name, table_name, list(column_name order by column_index)
 from duckdb_columns() semi join duckdb_tables() using (database_name, schema_name, table_name)
-where (schema_name = 'raw' and table_name in ('prices', 'stock_splits', 'company_profiles', 'financial_statements', 'rejected_rows'))
+where (schema_name = 'raw' and table_name in ('prices', 'stock_splits', 'company_profiles', 'financial_statements',
+                                               'consensus_estimates', 'vendor_figures', 'rejected_rows'))
     or schema_name = 'marts'
 group by all
 order by schema_name desc, table_name
@@ -161,6 +162,10 @@ def last_run_story() -> list[str]:
             meta = event.asset_materialization.metadata
             if table == "stock_splits":
                 lines.append(f"{'raw.' + table:<24}{_value(meta, 'split_events') or 0:>9,}  split events")
+                continue
+            if "rows_inserted" not in meta:  # loaded with another table (vendor figures with their consensus)
+                lines.append(f"{'raw.' + table:<24}{_value(meta, 'rows_received') or 0:>9,}  received, "
+                             f"{_value(meta, 'rows_rejected') or 0:,} rejected; {_value(meta, 'dagster/row_count') or 0:,} rows in the table")  # fmt: skip
                 continue
             reasons = _value(meta, "rejected_by_reason") or {}
             lines.append(
