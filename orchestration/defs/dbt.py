@@ -1,7 +1,9 @@
 """The dbt project as Dagster assets: staging -> intermediate -> marts, with dbt tests as asset checks."""
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
@@ -105,7 +107,11 @@ def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     prune_target_folders(dbt_project.project_dir / dbt_project.target_path, context.op_execution_context.op.name)
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     # dbt holds the DuckDB file while it builds: the row counts are read once it has let go.
-    events = list(invocation.stream())
+    log_path = build_log_path(context)
+    with open(log_path, "w") as console, contextlib.redirect_stdout(console):
+        events = list(invocation.stream())
+    show_what_warned_or_failed(log_path)
+    context.log.info(f"dbt's console log of this build, every node: {log_path}")
     yield from with_row_counts(context, events, duckdb)
     error = invocation.get_error()
     if error is None:
@@ -119,6 +125,26 @@ def valuation_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         lock_line = next(line for line in str(error).splitlines() if DUCKDB_LOCK_MESSAGE in line.lower())
         raise warehouse_locked(duckdb.database, lock_line.strip()) from error
     raise error
+
+
+# dbt's console, a line per node and test (about 330 in the demo's build), goes to the run's own
+# folder; the console shows only what warned or failed, with dbt's tally, so that the account of
+# the run comes first. The same lines are dagster-dbt's, which writes each event's message to stdout.
+WORTH_SHOWING = re.compile(r"\b(WARN|ERROR|FAIL)\b|^(Warning|Failure|Error|Runtime Error|Database Error) in |"
+                           r"Got \d+ results?|^Done\. |^Completed with")
+
+
+def build_log_path(context: dg.AssetExecutionContext) -> Path:
+    """The file dbt's console of this build goes to: in the run's folder of the instance's storage."""
+    path = Path(context.instance.storage_directory()) / context.run_id / "dbt_build.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def show_what_warned_or_failed(log_path: Path) -> None:
+    for line in log_path.read_text().splitlines():
+        if WORTH_SHOWING.search(line):
+            print(line, flush=True)
 
 
 def with_row_counts(context: dg.AssetExecutionContext, events: list, duckdb: WarehouseResource) -> Iterator:
