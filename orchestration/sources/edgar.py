@@ -55,7 +55,7 @@ from orchestration.normalize.edgar import (
 )
 from orchestration.normalize.statements import empty_statements
 from orchestration.sources.base import Fetched, Instrument, SourceError, StatementPlan
-from orchestration.sources.pace import Backoff
+from orchestration.sources.pace import Backoff, RateLimiter
 from orchestration.sources.retry import BudgetExhausted, RequestBudget, RetryPolicy
 from orchestration.sources.yahoo_http import CircuitBreaker, process_pace
 
@@ -203,7 +203,9 @@ class EdgarSource:
     ):
         self.settings = settings or EdgarSettings()
         backoff = Backoff(self.settings.base_delay_seconds, self.settings.max_delay_seconds)
-        pace = process_pace(self.settings.requests_per_second * 3600, self.settings.pace_file, backoff)
+        per_hour = self.settings.requests_per_second * 3600
+        # the machine's SEC pace (its own file); without one, this source's own (never Yahoo's in-memory one)
+        pace = process_pace(per_hour, self.settings.pace_file, backoff) if self.settings.pace_file else RateLimiter(per_hour, backoff)
         self.http = EdgarHttp(self.settings, session or new_http_session(), pace)
         self.retry = RetryPolicy(self.settings.max_attempts, self.settings.base_delay_seconds,
                                  self.settings.max_delay_seconds, sleep, rng or random.Random())  # fmt: skip
