@@ -192,3 +192,24 @@ def test_snowflake_losses_give_a_null_pe(edgar_warehouse):
                             "from marts.fct_valuation_daily where symbol = 'SNOW' and date >= '2022-01-01'")
     days, with_eps, with_pe, highest_eps = rows[0]
     assert days > 300 and with_eps > 300 and with_pe == 0 and highest_eps < 0
+
+
+def test_a_run_with_edgar_and_no_user_agent_stops_before_any_step(tmp_path, monkeypatch):
+    adapter = ReplayAdapter()
+    monkeypatch.setattr(edgar_module, "new_http_session", lambda: replay_session(adapter))
+    monkeypatch.setenv("VALUATION_UNIVERSE", str(UNIVERSE))
+    monkeypatch.setenv("VALUATION_AS_OF", AS_OF)
+    monkeypatch.delenv("VALUATION_SEC_USER_AGENT", raising=False)
+    monkeypatch.delenv("VALUATION_FUNDAMENTALS_SOURCE", raising=False)
+    resources = {
+        "duckdb": WarehouseResource(database=str(tmp_path / "w.duckdb")),
+        "market_data": MarketDataResource(source="sample", sample_dir=str(tmp_path), fundamentals_source="edgar",
+                                          landing_dir=str(tmp_path / "landing")),
+        "run_settings": run_settings(),
+    }  # fmt: skip
+    result = dg.materialize([raw_financial_statements], resources=resources, raise_on_error=False)
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_START"]
+    failure = next(e for e in result.all_events if e.event_type_value in ("RESOURCE_INIT_FAILURE", "STEP_FAILURE", "RUN_FAILURE")
+                   and "VALUATION_SEC_USER_AGENT" in str(e.event_specific_data))  # fmt: skip
+    assert failure is not None and adapter.hits == []
