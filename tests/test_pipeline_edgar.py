@@ -174,6 +174,9 @@ def test_tesla_pe_history_from_2011_with_its_ttm_basis(edgar_warehouse):
     losses = query(warehouse, "select count(*), count(pe_ttm) from marts.fct_valuation_daily "
                               "where symbol = 'TSLA' and date between '2012-01-01' and '2012-12-31'")
     assert losses[0][0] > 200 and losses[0][1] == 0
+    # the first positive TTM: Q3 2019 .. Q2 2020, known from the 10-Q filed 2020-07-28
+    first_pe = query(warehouse, "select min(date) from marts.fct_valuation_daily where symbol = 'TSLA' and pe_ttm is not null")
+    assert first_pe == [(date(2020, 7, 29),)]
     row = query(warehouse, "select close, ttm_eps, pe_ttm, pe_ttm_basis, ttm_basis, fundamentals_period_end "
                            "from marts.fct_valuation_daily where symbol = 'TSLA' and date = '2022-08-01'")
     close, ttm_eps, pe, pe_basis, ttm_basis, period_end = row[0]
