@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import duckdb
 import pandas as pd
 import pytest
 
@@ -96,6 +97,12 @@ def edgar_warehouse(tmp_path_factory) -> tuple[Path, ReplayAdapter, dict]:
         landed = dg.materialize([landing_financial_statements], resources=resources, tags=tags)
         assert landed.success
         first_requests = dict(adapter_counts(adapter))
+        # SCRIPTED: Yahoo's copy of Tesla's Q2 2022 diluted EPS, dated like the 10-Q (2022-07-25) but
+        # 1.90 where the filing says 1.95, as an earlier Yahoo run would have left it in raw
+        with duckdb.connect(str(warehouse)) as conn:
+            conn.execute("insert into raw.financial_statements (symbol, statement, period_type, period_end, filed_date, "
+                         "line_item, value, currency, unit, _source, _loaded_at) values ('TSLA', 'income', 'quarterly', "
+                         "'2022-06-30', '2022-07-25', 'DilutedEPS', 1.90, 'USD', 'per_share', 'yahoo', now())")  # fmt: skip
         assert dg.materialize(pipeline_assets, resources=resources).success
         # the daily refresh: both companies loaded, no filing since: one submissions request each
         before = len(adapter.hits)
@@ -132,6 +139,12 @@ def test_every_edgar_row_keeps_its_filing(edgar_warehouse):
         where symbol = 'TSLA' and line_item = 'us-gaap:Revenues' and period_type = 'annual' and period_end = '2011-12-31'
         order by filed_date""")
     assert vintages[:2] == [(date(2012, 2, 27), "10-K", "0001193125-12-081990"), (date(2012, 3, 28), "10-K/A", "0001193125-12-137560")]
+    # each known from its own filing date in the warehouse
+    known = query(warehouse, """
+        select available_from from intermediate.int_financial_metrics
+        where company_id = 'tesla' and metric = 'revenue' and period_type = 'annual' and period_end = '2011-12-31'
+        order by 1""")
+    assert known[:2] == [(date(2012, 2, 27),), (date(2012, 3, 28),)]
 
 
 def test_tesla_quarter_eps_in_the_warehouse_is_the_quarter_on_todays_split_basis(edgar_warehouse):
@@ -140,8 +153,19 @@ def test_tesla_quarter_eps_in_the_warehouse_is_the_quarter_on_todays_split_basis
         select period_start, reported_value, split_factor, metric_value from intermediate.int_financial_metrics
         where company_id = 'tesla' and metric = 'eps_diluted' and period_type = 'quarterly'
           and period_end = '2022-06-30' and filed_date = '2022-07-25'""")
-    # 1.95 for 2022-04-01..2022-06-30 (not the six months' 4.82), filed before the 3:1 split of 2022-08-25
+    # 1.95 for 2022-04-01..2022-06-30 (not the six months' 4.82), filed before the 3:1 split of
+    # 2022-08-25; one row although Yahoo's 1.90 is dated the same day: the filing's value is used
     assert rows == [(date(2022, 4, 1), 1.95, 3.0, pytest.approx(1.95 / 3))]
+    source = query(warehouse, "select source from intermediate.int_financial_metrics where company_id = 'tesla' "
+                              "and metric = 'eps_diluted' and period_end = '2022-06-30' and filed_date = '2022-07-25'")
+    assert source == [("edgar",)]
+
+
+def test_where_edgar_and_yahoo_disagree_the_check_lists_it(edgar_warehouse):
+    warehouse, _, _ = edgar_warehouse
+    listed = query(warehouse, "select company_id, metric, period_type, period_end, edgar_value, yahoo_value, relative_difference "
+                              "from dbt_test__audit.fundamentals_source_differences")
+    assert listed == [("tesla", "eps_diluted", "quarterly", date(2022, 6, 30), 1.95, 1.90, pytest.approx(1.90 / 1.95 - 1))]
 
 
 def test_tesla_cover_page_shares_on_one_split_basis(edgar_warehouse):
