@@ -184,8 +184,10 @@ def landing_company_profiles(context: dg.AssetExecutionContext, market_data: Mar
 
 @_landing_asset(
     LANDING_STATEMENTS_KEY,
-    "Income, balance and cash-flow statements of one bucket of companies, fetched only when they can "
-    "have changed (first time, an earnings date passed, or too old); annual ones after fiscal-year results.",
+    "Income, balance and cash-flow statements of one bucket of companies from the fundamentals source "
+    "(VALUATION_FUNDAMENTALS_SOURCE). Yahoo: fetched only when they can have changed (first time, an earnings "
+    "date passed, or too old), annual ones after fiscal-year results. EDGAR: every company's submissions, "
+    "and its companyfacts when a filing appeared since the last one loaded (the first time: at once).",
 )
 def landing_financial_statements(
     context: dg.AssetExecutionContext, market_data: MarketDataResource, run_settings: RunSettings
