@@ -134,6 +134,9 @@ def test_every_edgar_row_keeps_its_filing(edgar_warehouse):
     warehouse, _, _ = edgar_warehouse
     missing = query(warehouse, "select count(*) from raw.financial_statements where _source = 'edgar' and (accn is null or form is null)")
     assert missing == [(0,)]
+    staged = query(warehouse, "select count(*), count(accession_number), count(filing_form) from staging.stg_financial_statements "
+                              "where loaded_from_source = 'edgar'")
+    assert staged[0][0] > 1_000 and staged[0][0] == staged[0][1] == staged[0][2]
     vintages = query(warehouse, """
         select filed_date, form, accn from raw.financial_statements
         where symbol = 'TSLA' and line_item = 'us-gaap:Revenues' and period_type = 'annual' and period_end = '2011-12-31'
