@@ -27,7 +27,8 @@ Rules:
   period. Per-share facts are stored per_share (per ordinary share, as US GAAP's EPS is tagged).
 - `dei:EntityCommonStockSharesOutstanding` is the cover page's count, dated by its own date (after
   the period end, before the filing date); where one filing tags several values at one date (share
-  classes), they are summed.
+  classes), they are summed (equal values counted once: companyfacts cannot tell a repeated fact from
+  two classes of one size). Classes tagged only by dimension are not in companyfacts at all.
 - 20-F filers (BABA, JD, PDD, BIDU): forms 20-F and 20-F/A are accepted, annual durations only.
   UNTESTED against a recorded payload: none is recorded; tests/sources/test_edgar_recorded.py has
   a small scripted 20-F payload in the documented shape.
