@@ -13,7 +13,7 @@ SUPERSET_PORT ?= 8088
 export DAGSTER_HOME := $(abspath .dagster_home)
 export VALUATION_SAMPLE_DIR ?= $(SAMPLE_DIR)
 
-.PHONY: setup demo run test faults ui dashboard report browser bench bench-yahoo bench-schedule clean distclean superset
+.PHONY: setup demo run test faults ui dashboard report browser bench bench-yahoo bench-edgar bench-schedule clean distclean superset
 
 # The environment is rebuilt when the pinned set or the project's metadata changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -109,9 +109,14 @@ bench: setup
 	$(BIN)/python -W ignore -m benchmarks.scale $(if $(findstring $(comma),$(BENCH_SCALES)),--curve,--scale) $(BENCH_SCALES) \
 		--years $(YEARS) --runs $(RUNS)
 
-# Requests a first and a daily Yahoo run make for a fake universe (SYMBOLS=5000), and throughput.
+# Requests a first and a daily Yahoo run make for a fake universe (SYMBOLS=5000), and throughput;
+# then the same for the EDGAR fundamentals source (bench-edgar alone).
 bench-yahoo: setup
 	$(BIN)/python -W ignore -m benchmarks.yahoo_requests --symbols $${SYMBOLS:-5000}
+	$(BIN)/python -W ignore -m benchmarks.edgar_requests --symbols $${SYMBOLS:-5000}
+
+bench-edgar: setup
+	$(BIN)/python -W ignore -m benchmarks.edgar_requests --symbols $${SYMBOLS:-5000}
 
 # Requests a minute Yahoo receives from 1, 4 and 8 bucket runs at once under the real daemon (dagster dev
 # and a Yahoo double on local HTTP), at the default pace, each process paced alone for comparison

@@ -78,6 +78,13 @@ class LandingState:
     estimates_fetched: dict[str, str] = field(default_factory=dict)  # symbol -> last good consensus fetch (date)
     statement_fetches: dict[str, list] = field(default_factory=dict)  # symbol -> StatementsFetch fields
     releases: dict[str, list[str]] = field(default_factory=dict)  # symbol -> earnings dates that have passed
+    # symbol -> [filing date, accession number] of the latest EDGAR filing loaded: the daily check asks
+    # the SEC's submissions whether a newer one exists before fetching companyfacts again
+    edgar_last_filings: dict[str, list] = field(default_factory=dict)
+
+    def edgar_last_filing(self, symbol: str) -> tuple[date | None, str | None]:
+        filed, accn = self.edgar_last_filings.get(symbol) or (None, None)
+        return _day(filed), accn
 
     def watermarks(self) -> dict[str, date]:
         return {s: date.fromisoformat(d) for s, d in self.price_last_dates.items()}
@@ -142,6 +149,7 @@ class LandingZone:
             "rows": len(fetched.frame),
             "failures": fetched.failures,
             "deferred": fetched.deferred,
+            "unchanged": fetched.unchanged,
             "warnings": fetched.warnings,
             "requests": fetched.requests,
             "requests_by_endpoint": fetched.requests_by_endpoint,
@@ -219,6 +227,7 @@ def landed_fetch(batch: LandedBatch, replayed: Fetched, asked: list[str]) -> Fet
         vendor_figures=replayed.vendor_figures,
         deferred={s: r for s, r in m["deferred"].items() if s in wanted},
         requests_by_endpoint=dict(m["requests_by_endpoint"]),
+        unchanged={s: r for s, r in m.get("unchanged", {}).items() if s in wanted},
     )
 
 

@@ -11,6 +11,12 @@ VALUATION_LANDING_DIR yahoo source: the landing zone, where every fetch lands as
 VALUATION_YAHOO_CACHE yahoo source: yfinance's time-zone and cookie caches (default: .yfinance-cache/ beside it)
 VALUATION_YAHOO_PACE  yahoo source: the SQLite file whose pace every process asking Yahoo from this machine
                       shares (default: pace.sqlite in the yfinance caches); one file per client address
+VALUATION_FUNDAMENTALS_SOURCE  edgar | yahoo | sample: where financial statements come from (default: VALUATION_SOURCE);
+                      prices, profiles and estimates always come from VALUATION_SOURCE
+VALUATION_SEC_USER_AGENT  edgar source: the User-Agent the SEC requires ("Name contact@example.com"); required with edgar
+VALUATION_EDGAR_CACHE edgar source: where company_tickers.json is cached (default: .edgar-cache/ beside the warehouse)
+VALUATION_EDGAR_PACE  edgar source: the SQLite file of the SEC pace every process of this machine shares
+                      (default: pace.sqlite in the EDGAR cache; not Yahoo's: another service, another limit)
 VALUATION_DUCKDB_MEMORY_LIMIT  DuckDB's memory budget, for the pipeline's connections and dbt's alike
                       (default 2.5GB; dbt_project/profiles.yml has the same default); past it DuckDB spills to disk
 
@@ -72,7 +78,16 @@ def yahoo_pace_file() -> str:
     return os.environ.get("VALUATION_YAHOO_PACE") or str(Path(yahoo_cache_dir()) / "pace.sqlite")
 
 
+def edgar_cache_dir() -> str:
+    return os.environ.get("VALUATION_EDGAR_CACHE") or str(warehouse_path().parent / ".edgar-cache")
+
+
+def edgar_pace_file() -> str:
+    return os.environ.get("VALUATION_EDGAR_PACE") or str(Path(edgar_cache_dir()) / "pace.sqlite")
+
+
 SOURCES = ("sample", "yahoo")
+FUNDAMENTALS_SOURCES = ("edgar", "sample", "yahoo")
 
 # exchange_calendars builds every calendar from 20 years back to one year ahead of today. Freshness
 # looks 20 days back from the clock's date and one day ahead of it, and a calendar's first and
@@ -117,13 +132,25 @@ def parse_clock(text: str | None) -> Clock:
 
 
 def validate_environment() -> None:
-    """Check the variables with a domain, VALUATION_SOURCE, VALUATION_SERVING_SPARE and
+    """Check the variables with a domain, VALUATION_SOURCE, VALUATION_FUNDAMENTALS_SOURCE (and
+    VALUATION_SEC_USER_AGENT where it is edgar), VALUATION_SERVING_SPARE and
     VALUATION_AS_OF (paths are checked where they are opened); raise SettingsError naming the
     first bad one."""
     source = os.environ.get("VALUATION_SOURCE")
     if source and source not in SOURCES:  # unset is allowed here: a resource may name the source
         raise SettingsError(
             f"VALUATION_SOURCE={_shown(source)}: not a market data source; use one of {', '.join(SOURCES)}"
+        )
+    fundamentals = os.environ.get("VALUATION_FUNDAMENTALS_SOURCE")
+    if fundamentals and fundamentals not in FUNDAMENTALS_SOURCES:
+        raise SettingsError(
+            f"VALUATION_FUNDAMENTALS_SOURCE={_shown(fundamentals)}: not a fundamentals source; "
+            f"use one of {', '.join(FUNDAMENTALS_SOURCES)} (unset: the same as VALUATION_SOURCE)"
+        )
+    if (fundamentals or source) == "edgar" and not (os.environ.get("VALUATION_SEC_USER_AGENT") or "").strip():
+        raise SettingsError(
+            "VALUATION_SEC_USER_AGENT is not set: the edgar fundamentals source must send the SEC a User-Agent "
+            "naming you and a contact address (e.g. 'Jane Doe jane@example.com')"
         )
     spare = os.environ.get("VALUATION_SERVING_SPARE")
     if spare and spare not in ("on", "off"):

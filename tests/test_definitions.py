@@ -52,6 +52,8 @@ def test_dbt_tests_are_asset_checks_on_the_marts():
     assert ("marts/dim_listing", "unique_dim_listing_symbol") in checks
     assert ("marts/fct_valuation_daily", "market_cap_jumps_without_a_split") in checks
     assert ("freshness/data_freshness", "all_data_fresh") in checks
+    # where EDGAR and Yahoo disagree on one figure, a warning lists it (the filing's value is used)
+    assert ("intermediate/int_financial_metrics", "fundamentals_source_differences") in checks
     assert {("raw/prices", "fetch_complete"), ("raw/financial_statements", "fetch_complete"),
             ("raw/consensus_estimates", "fetch_complete"), ("raw/consensus_estimates", "input_accepted")} <= checks
 

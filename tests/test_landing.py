@@ -19,7 +19,7 @@ import orchestration.sources.yahoo as yahoo_module
 from orchestration.defs.ingest import raw_prices, raw_universe
 from orchestration.defs.landing import landing_prices
 from orchestration.defs.resources import MarketDataResource, WarehouseResource, run_settings
-from orchestration.landing import LandingZone, bucket_keys, listing_bucket, merge_fetched
+from orchestration.landing import LandingZone, bucket_keys, landed_fetch, listing_bucket, merge_fetched
 from orchestration.sources import Fetched
 from tests.conftest import FIXTURE_UNIVERSE, query
 from tests.fakes.land_buckets import FIXTURE_SERIES, fixture_close, serve_fixture, session_days
@@ -48,6 +48,19 @@ def test_the_last_fetch_that_asked_for_a_symbol_decides_its_status():
     assert merged.failures == {"^HSI": "HTTP 404"}
     assert merged.deferred == {"DRGN": "budget"}
     assert merged.requests == 5
+
+
+def test_a_company_with_no_new_filing_lands_as_unchanged_not_failed(tmp_path):
+    """EDGAR's daily check: asked, nothing to fetch. The manifest keeps it apart from the failures,
+    so the load does not report "fetched, but every row was rejected"."""
+    from orchestration.normalize.statements import empty_statements
+
+    zone = LandingZone(tmp_path)
+    fetched = Fetched(empty_statements(), unchanged={"TSLA": "no filing since 2022-10-24"}, failures={"0700.HK": "no SEC CIK"})
+    batch = zone.land("financial_statements", "bucket-1-of-8", fetched, ["TSLA", "0700.HK"], "edgar")
+    replayed = landed_fetch(batch, Fetched(empty_statements()), ["TSLA", "0700.HK"])
+    assert replayed.unchanged == {"TSLA": "no filing since 2022-10-24"}
+    assert replayed.failures == {"0700.HK": "no SEC CIK"}
 
 
 def test_a_batch_is_visible_only_once_complete(tmp_path):

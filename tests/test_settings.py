@@ -19,6 +19,8 @@ def env(monkeypatch):
         monkeypatch.setattr(exchange_calendar, name, value)
     monkeypatch.delenv("VALUATION_AS_OF", raising=False)
     monkeypatch.delenv("VALUATION_SOURCE", raising=False)
+    monkeypatch.delenv("VALUATION_FUNDAMENTALS_SOURCE", raising=False)
+    monkeypatch.delenv("VALUATION_SEC_USER_AGENT", raising=False)
     return monkeypatch
 
 
@@ -46,6 +48,13 @@ def env(monkeypatch):
         ("VALUATION_SOURCE", "yhaoo", "VALUATION_SOURCE=yhaoo: not a market data source; use one of sample, yahoo"),
         ("VALUATION_SOURCE", "Sample", "VALUATION_SOURCE=Sample: not a market data source; use one of sample, yahoo"),
         ("VALUATION_SOURCE", "yahoo", None),
+        ("VALUATION_FUNDAMENTALS_SOURCE", "sec",
+         "VALUATION_FUNDAMENTALS_SOURCE=sec: not a fundamentals source; use one of edgar, sample, yahoo "
+         "(unset: the same as VALUATION_SOURCE)"),
+        ("VALUATION_FUNDAMENTALS_SOURCE", "yahoo", None),
+        ("VALUATION_FUNDAMENTALS_SOURCE", "edgar",
+         "VALUATION_SEC_USER_AGENT is not set: the edgar fundamentals source must send the SEC a User-Agent "
+         "naming you and a contact address (e.g. 'Jane Doe jane@example.com')"),
         ("VALUATION_SERVING_SPARE", "no", "VALUATION_SERVING_SPARE=no: use on or off"),
         ("VALUATION_SERVING_SPARE", "off", None),
     ],
@@ -176,3 +185,12 @@ def test_the_pipelines_connections_and_dbt_share_one_memory_budget(monkeypatch, 
         assert conn.execute("select current_setting('memory_limit')").fetchone()[0] == expected  # 2.5e9 B = 2.33 GiB
     profile = (settings.DBT_PROJECT_DIR / "profiles.yml").read_text()
     assert f"env_var('VALUATION_DUCKDB_MEMORY_LIMIT', '{settings.DEFAULT_DUCKDB_MEMORY_LIMIT}')" in profile
+
+
+def test_edgar_with_a_user_agent_passes(env):
+    env.setenv("VALUATION_FUNDAMENTALS_SOURCE", "edgar")
+    env.setenv("VALUATION_SEC_USER_AGENT", "Jane Doe jane@example.com")
+    validate_environment()
+    env.setenv("VALUATION_SEC_USER_AGENT", "   ")  # blank is unset
+    with pytest.raises(SettingsError, match="VALUATION_SEC_USER_AGENT is not set"):
+        validate_environment()

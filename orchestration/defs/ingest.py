@@ -315,12 +315,13 @@ def _inputs(
     symbols: list[str],
     read: Callable[[MarketDataSource, list[str]], Fetched],
     only: list[str] | None = None,
+    source: MarketDataSource | None = None,
 ) -> Iterator[_Input]:
     """What a load upserts: the sample snapshot, replayed whole every time; or, from a live source,
     the landed batches not loaded yet, oldest first, each read back by the same reader as the sample.
     One at a time: a batch is read when the load reaches it (a first load lands the whole history,
     which as text cells takes several times its size on disk in memory)."""
-    source = market_data.get_source()
+    source = source or market_data.get_source()
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     if source.fetches_are_free:
         yield _Input(read(source, symbols), symbols, now)
@@ -349,6 +350,10 @@ def _write_landing_state(conn: duckdb.DuckDBPyConnection, market_data: MarketDat
         f"where p.date >= ? and p.date >= w.last - interval {int(overlap)} day order by 1, 2",
         [since, since],
     ).fetchall()
+    edgar_filings = conn.execute(
+        "select symbol, max(filed_date), arg_max(accn, filed_date) from raw.financial_statements "
+        "where _source = 'edgar' and filed_date is not null group by symbol"
+    ).fetchall()
     profiles, estimates = (conn.execute(
         "select symbol, max(fetched_at)::date from raw.fetch_log "
         "where dataset = ? and status = 'ok' group by symbol", [dataset]
@@ -363,6 +368,7 @@ def _write_landing_state(conn: duckdb.DuckDBPyConnection, market_data: MarketDat
             estimates_fetched={s: d.isoformat() for s, d in estimates},
             statement_fetches={s: statement_fetch_fields(f) for s, f in _last_statement_fetches(conn).items()},
             releases={s: [d.isoformat() for d in days] for s, days in _known_releases(conn).items()},
+            edgar_last_filings={s: [d.isoformat(), a] for s, d, a in edgar_filings},
         )
     )
 
@@ -376,11 +382,12 @@ def _load_each(
     validate: Callable[[Fetched], tuple[Validated, tuple]],
     date_column: str,
     every_symbol_has_rows: bool = False,
+    source: MarketDataSource | None = None,
 ) -> tuple[dict, Fetched, pd.DataFrame, int]:
     """Each input validated and upserted in its own transaction, in order (a later fetch restates an
     earlier one); then the landing state. Returns the summed metadata, all inputs as one fetch
     without their rows (for the checks), what was rejected, and how many symbols were asked."""
-    source = market_data.get_source()
+    source = source or market_data.get_source()
     totals: dict = {}
     rejected_all = []
     loaded: list[tuple[list[str], Fetched]] = []  # what was asked and how it went; the rows are in the warehouse
@@ -429,6 +436,7 @@ def _empty_as_failures(item: _Input, validated: Validated) -> Fetched:
         symbol: "fetched, but every row was rejected (see raw.rejected_rows)"
         for symbol in item.asked
         if symbol not in fetched.failures and symbol not in fetched.deferred and symbol not in loaded
+        and symbol not in fetched.unchanged  # asked, and rightly nothing to fetch (EDGAR: no new filing)
     }
     return dataclasses.replace(fetched, failures={**fetched.failures, **empty}) if empty else fetched
 
@@ -658,13 +666,15 @@ def raw_financial_statements(
     as_of = run_settings.as_of_date()
     symbols = config.select(universe.fundamentals_symbols)
     currencies = {company.primary_listing.symbol: company.reporting_currency for company in universe.companies}
+    # the statements' own source (VALUATION_FUNDAMENTALS_SOURCE; unset: the market data source)
+    source = market_data.get_fundamentals_source()
     inputs = _inputs("financial_statements", duckdb, market_data, symbols,
                      lambda source, asked: source.fetch_statements([StatementPlan(s, currencies[s]) for s in asked]),
-                     config.symbols)  # fmt: skip
+                     config.symbols, source)  # fmt: skip
     metadata, fetched, rejected, asked = _load_each(
         "financial_statements", FINANCIAL_STATEMENTS, duckdb, market_data, inputs,
         lambda fetched: (validate_statements(fetched.frame, as_of, universe.currencies), ()), "period_end",
-        every_symbol_has_rows=True,
+        every_symbol_has_rows=True, source=source,
     )  # fmt: skip
     return dg.MaterializeResult(
         metadata=metadata,

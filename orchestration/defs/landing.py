@@ -55,23 +55,25 @@ def _state(market_data: MarketDataResource) -> LandingState:
         raise dg.Failure(str(error)) from None
 
 
-def _live_source(market_data: MarketDataResource) -> MarketDataSource:
-    source = market_data.get_source()
+def _live_source(market_data: MarketDataResource, fundamentals: bool = False) -> MarketDataSource:
+    source = market_data.get_fundamentals_source() if fundamentals else market_data.get_source()
     if source.fetches_are_free:
         raise dg.Failure(
             f"the {source.name} source is a landed snapshot already: the raw loads replay it directly. "
-            "The landing assets fetch from a live source (VALUATION_SOURCE=yahoo)."
+            "The landing assets fetch from a live source (VALUATION_SOURCE=yahoo, or "
+            "VALUATION_FUNDAMENTALS_SOURCE=edgar for the statements)."
         )
     return source
 
 
 def _land_each(
-    context: dg.AssetExecutionContext, market_data: MarketDataResource, dataset: str, symbols: list[str], fetch
+    context: dg.AssetExecutionContext, market_data: MarketDataResource, dataset: str, symbols: list[str], fetch,
+    source_name: str | None = None,
 ) -> dg.MaterializeResult:
     """Fetch each bucket of the run's partitions (one, or a range) and land it as its own batch."""
     zone = market_data.landing_zone()
     landed: list[tuple[LandedBatch, Fetched]] = []
-    source_name = market_data.get_source().name
+    source_name = source_name or market_data.get_source().name
     for bucket in context.partition_keys:
         asked = in_buckets(symbols, [bucket])
         # a bucket with nothing due still lands (an empty batch): the run's record of "asked nothing"
@@ -79,6 +81,7 @@ def _land_each(
         landed.append((zone.land(dataset, bucket, fetched, asked, source_name), fetched))
     failures = {s: r for _, f in landed for s, r in f.failures.items()}
     deferred = {s: r for _, f in landed for s, r in f.deferred.items()}
+    unchanged = {s: r for _, f in landed for s, r in f.unchanged.items()}
     by_endpoint: dict[str, int] = {}
     for _, fetched in landed:
         for endpoint, count in fetched.requests_by_endpoint.items():
@@ -93,6 +96,8 @@ def _land_each(
         "symbols_failed": len(failures),
         "symbols_deferred": len(deferred),
     }
+    if unchanged:
+        metadata["symbols_unchanged"] = len(unchanged)
     if failures:
         metadata["failures"] = dict(sorted(failures.items()))
     if deferred:
@@ -179,23 +184,26 @@ def landing_company_profiles(context: dg.AssetExecutionContext, market_data: Mar
 
 @_landing_asset(
     LANDING_STATEMENTS_KEY,
-    "Income, balance and cash-flow statements of one bucket of companies, fetched only when they can "
-    "have changed (first time, an earnings date passed, or too old); annual ones after fiscal-year results.",
+    "Income, balance and cash-flow statements of one bucket of companies from the fundamentals source "
+    "(VALUATION_FUNDAMENTALS_SOURCE). Yahoo: fetched only when they can have changed (first time, an earnings "
+    "date passed, or too old), annual ones after fiscal-year results. EDGAR: every company's submissions, "
+    "and its companyfacts when a filing appeared since the last one loaded (the first time: at once).",
 )
 def landing_financial_statements(
     context: dg.AssetExecutionContext, market_data: MarketDataResource, run_settings: RunSettings
 ):
-    source = _live_source(market_data)
+    source = _live_source(market_data, fundamentals=True)
     state = _state(market_data)
     universe = run_settings.universe()
     as_of = run_settings.as_of_date()
     max_age = market_data.fundamentals_max_age_days
     last_fetches = state.last_statement_fetches()
     releases = {s: tuple(d for d in days if d <= as_of) for s, days in state.known_releases().items()}
-    due = deferred_first(
-        statements_due(universe.fundamentals_symbols, last_fetches, as_of, max_age),
-        state.deferred.get("financial_statements", []),
-    )
+    # EDGAR says itself whether a company filed since the last load (one submissions request each):
+    # every company is asked every run. Yahoo is asked only when its statements can have changed.
+    candidates = universe.fundamentals_symbols if source.name == "edgar" else statements_due(
+        universe.fundamentals_symbols, last_fetches, as_of, max_age)  # fmt: skip
+    due = deferred_first(candidates, state.deferred.get("financial_statements", []))
     companies = {company.primary_listing.symbol: company for company in universe.companies}
 
     def fetch(asked: list[str]) -> Fetched:
@@ -206,12 +214,15 @@ def landing_financial_statements(
                 companies[symbol].primary_listing.shares_per_listing_unit,
                 annual=annual_due(last_fetches.get(symbol), as_of, companies[symbol].fiscal_year_end_month, max_age),
                 releases=releases.get(symbol, ()),
+                fiscal_year_end_month=companies[symbol].fiscal_year_end_month,
+                last_filed=state.edgar_last_filing(symbol)[0],
+                last_accn=state.edgar_last_filing(symbol)[1],
             )
             for symbol in asked
         ]
         return source.fetch_statements(plans)
 
-    return _land_each(context, market_data, "financial_statements", due, fetch)
+    return _land_each(context, market_data, "financial_statements", due, fetch, source.name)
 
 
 @_landing_asset(

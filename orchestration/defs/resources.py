@@ -16,7 +16,7 @@ from pydantic import Field
 from orchestration import settings
 from orchestration.freshness import Clock
 from orchestration.landing import LandingZone
-from orchestration.sources import MarketDataSource, make_source
+from orchestration.sources import EdgarSettings, MarketDataSource, make_fundamentals_source, make_source
 from orchestration.sources.yahoo import YahooSettings
 from orchestration.universe import Universe, load_universe
 
@@ -95,10 +95,49 @@ class MarketDataResource(ConfigurableResource):
     retry_base_delay_seconds: float = Field(default=60.0, description="yahoo: backoff base; waits are jittered up to base x 2^attempt")
     breaker_threshold: int = Field(default=3, description="yahoo: 429s in a row that stop the run (the rest is deferred)")
 
-    def get_source(self) -> MarketDataSource:
-        return make_source(
+    fundamentals_source: str | None = Field(default=None, description="edgar, yahoo or sample: where financial statements "
+                                            "come from (VALUATION_FUNDAMENTALS_SOURCE; unset: the same as `source`)")
+    sec_user_agent: str | None = Field(default=None, description="edgar: the User-Agent the SEC requires, a name and a contact "
+                                       "address (VALUATION_SEC_USER_AGENT)")
+    edgar_requests_per_second: float = Field(default=8.0, description="edgar: the pace every run on this machine shares "
+                                             "(the SEC allows 10 per second)")
+    edgar_pace_file: str | None = Field(default=None, description="edgar: the SQLite file that pace is kept in (VALUATION_EDGAR_PACE)")
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # a run with the edgar source and no User-Agent stops here, before any step, with the variable named
+        if self.fundamentals_name == "edgar" and not (self.sec_user_agent or "").strip():
+            raise settings.SettingsError(
+                "VALUATION_SEC_USER_AGENT is not set: the edgar fundamentals source must send the SEC a User-Agent "
+                "naming you and a contact address (e.g. 'Jane Doe jane@example.com')"
+            )
+
+    @property
+    def fundamentals_name(self) -> str | None:
+        return self.fundamentals_source or self.source
+
+    def get_fundamentals_source(self) -> MarketDataSource:
+        """The source of financial statements: EDGAR, or the market data source (never a fallback)."""
+        if self.fundamentals_name == self.source:
+            return self.get_source()
+        return make_fundamentals_source(
+            self.fundamentals_source,
             self.source,
             self.sample_dir,
+            self._yahoo_settings(),
+            EdgarSettings(
+                user_agent=self.sec_user_agent,
+                requests_per_second=self.edgar_requests_per_second,
+                cache_dir=settings.edgar_cache_dir(),
+                pace_file=self.edgar_pace_file or settings.edgar_pace_file(),
+                max_attempts=self.max_attempts,
+            ),
+        )
+
+    def get_source(self) -> MarketDataSource:
+        return make_source(self.source, self.sample_dir, self._yahoo_settings())
+
+    def _yahoo_settings(self) -> YahooSettings:
+        return (
             YahooSettings(
                 request_budget=self.request_budget,
                 requests_per_hour=self.requests_per_hour,
@@ -107,7 +146,7 @@ class MarketDataResource(ConfigurableResource):
                 max_attempts=self.max_attempts,
                 base_delay_seconds=self.retry_base_delay_seconds,
                 breaker_threshold=self.breaker_threshold,
-            ),
+            )
         )
 
     def landing_zone(self) -> LandingZone:
@@ -195,6 +234,9 @@ def market_data_resource(**fields) -> MarketDataResource:
             "sample_dir": from_env("VALUATION_SAMPLE_DIR", None),
             "landing_dir": from_env("VALUATION_LANDING_DIR", None),
             "pace_file": from_env("VALUATION_YAHOO_PACE", None),
+            "fundamentals_source": from_env("VALUATION_FUNDAMENTALS_SOURCE", None),
+            "sec_user_agent": from_env("VALUATION_SEC_USER_AGENT", None),
+            "edgar_pace_file": from_env("VALUATION_EDGAR_PACE", None),
             **fields,
         }
     )

@@ -182,6 +182,9 @@ def statements_from_snapshot(frame: pd.DataFrame) -> pd.DataFrame:
                 "value": value,
                 "currency": record["currency"] or None,
                 "unit": unit if unit is not None else f"unknown:{record.get('unit') or ''}",
+                # the filing, where a landed EDGAR batch names it
+                "accn": record.get("accn") or None,
+                "form": record.get("form") or None,
                 "_original": json.dumps(original, sort_keys=True),
             }
         )

@@ -28,14 +28,24 @@ def _parse_dates(values: pd.Series) -> pd.Series:
     return parsed.astype("object").where(parsed.notna(), None)
 
 
+# Columns only some sources fill (the filing of an EDGAR fact): absent from a frame, they are null.
+OPTIONAL_COLUMNS = ("accn", "form")
+
+
+def with_optional_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in OPTIONAL_COLUMNS if c not in frame.columns]
+    return frame.assign(**{c: None for c in missing}) if missing else frame
+
+
 def coerce_statement_types(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = with_optional_columns(frame)
     extra = [c for c in ("_original",) if c in frame.columns]
     out = frame[FINANCIAL_STATEMENTS.data_columns + extra].copy()
     for column in ("period_start", "period_end", "filed_date"):
         out[column] = _parse_dates(out[column])
     out["value"] = pd.to_numeric(out["value"], errors="coerce").astype("float64")
     out["currency"] = out["currency"].replace(CURRENCY_ALIASES)
-    for column in ("symbol", "statement", "period_type", "fiscal_period", "line_item", "currency", "unit"):
+    for column in ("symbol", "statement", "period_type", "fiscal_period", "line_item", "currency", "unit", *OPTIONAL_COLUMNS):
         out[column] = out[column].astype("object").where(out[column].notna(), None)
     return out.reset_index(drop=True)
 
@@ -85,6 +95,7 @@ def validate_statements(frame: pd.DataFrame, as_of: date, known_currencies: set[
     amount in any other currency cannot be converted and is rejected here, naming the row, instead
     of stopping every mart downstream.
     """
+    frame = with_optional_columns(frame)
     has_original = "_original" in frame.columns
     original = frame[FINANCIAL_STATEMENTS.data_columns + (["_original"] if has_original else [])]
     original = original.reset_index(drop=True)
@@ -129,7 +140,10 @@ def validate_statements(frame: pd.DataFrame, as_of: date, known_currencies: set[
     same = candidates.duplicated(subset=key + ["value", "currency", "unit"], keep=False)
     reasons[candidates.index[repeated & ~same]] = "conflicting_duplicate"
 
-    valid = reasons.isna()
+    # A figure that names its filing (an EDGAR fact's accn) is that filing's own, not a typed-in
+    # copy: over the decade of history EDGAR gives, growth past the multiple is common (Tesla's net
+    # income from -50 million to 3.3 billion a quarter; its share count over two splits).
+    valid = reasons.isna() & typed["accn"].isna()
     reasons[_implausible(typed[valid]).loc[lambda f: f].index] = "implausible_value"
 
     ok = reasons.isna()

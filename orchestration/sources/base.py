@@ -35,6 +35,9 @@ class Fetched:
     vendor_figures: pd.DataFrame | None = None  # estimates: the source's own quoted figures (raw.vendor_figures columns)
     deferred: dict[str, str] = field(default_factory=dict)  # symbol -> why it was not asked this run (next run starts with it)
     requests_by_endpoint: dict[str, int] = field(default_factory=dict)  # true HTTP requests, by endpoint
+    # symbol -> why nothing was fetched although it was asked (EDGAR: no filing since the last one
+    # loaded): not a failure, and no rows is the right answer
+    unchanged: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class StatementPlan:
     shares_per_listing_unit: float = 1.0  # Yahoo counts shares in the listing's units (BABA: ADS)
     annual: bool = True  # fetch the annual statements too (after fiscal-year results, or the first time)
     releases: tuple[date, ...] = ()  # earnings releases already known (scheduled dates that have passed)
+    fiscal_year_end_month: int = 12  # labels fiscal periods (EDGAR: Q2 FY2022 from a period's dates)
+    last_filed: date | None = None  # EDGAR: the filing date of the latest filing loaded ...
+    last_accn: str | None = None  # ... and its accession number (None: never loaded, fetch everything)
 
 
 @runtime_checkable

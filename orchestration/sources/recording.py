@@ -104,9 +104,12 @@ class SnapshotRecorder:
             },
             columns=STATEMENT_HEADER,
         )
-        out["source_tag"] = "yfinance"
+        out["source_tag"] = {"edgar": "xbrl companyfacts"}.get(self.source_id, "yfinance")
         out["source_id"] = self.source_id
         out["statement"] = statements["statement"]
+        for column in ("accn", "form"):  # the filing of an EDGAR fact; the sample reads them back
+            if column in statements.columns and statements[column].notna().any():
+                out[column] = statements[column]
         return self._write("fundamentals", out)
 
     def profiles(self, profiles: pd.DataFrame) -> Path | None:

@@ -119,6 +119,10 @@ FINANCIAL_STATEMENTS = RawTable(
         "value": "double not null",  # in base units: currency units, shares, or currency per share
         "currency": "varchar",  # null for share counts
         "unit": "varchar not null",  # amount | shares | per_share | per_ads
+        # the filing that reported the figure, where the source names it (SEC EDGAR: accession
+        # number and form, e.g. 0000950170-22-012936, 10-Q); null for Yahoo and the market sample
+        "accn": "varchar",
+        "form": "varchar",
     },
     # A restated figure arrives with a later filing date: both versions are kept.
     key=("symbol", "statement", "period_type", "period_end", "line_item", "filed_date"),

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.failpoints import failpoint
-from orchestration.warehouse.schema import ALL_TABLES, PRICES, RawTable, create_table_sql, dated_by
+from orchestration.warehouse.schema import ALL_TABLES, FINANCIAL_STATEMENTS, PRICES, RawTable, create_table_sql, dated_by
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,10 @@ def _migrate(conn: duckdb.DuckDBPyConnection, table: RawTable) -> None:
         conn.execute("alter table raw.prices add column vintage_date date")
     if table is PRICES and "adj_close_basis" not in columns:
         conn.execute("alter table raw.prices add column adj_close_basis varchar")
+    if table is FINANCIAL_STATEMENTS:
+        for column in ("accn", "form"):  # the filing of an EDGAR fact
+            if column not in columns:
+                conn.execute(f"alter table raw.financial_statements add column {column} varchar")
 
 
 def _check_columns(table: RawTable, frame: pd.DataFrame) -> None:

@@ -151,3 +151,24 @@ def test_the_implausible_check_is_the_leave_one_out_median_rule(rows):
             if others.median() > 0 and abs(group.at[index, "value"]) > IMPLAUSIBLE_MULTIPLE * others.median():
                 expected.add(index)
     assert set(frame.index[_implausible(frame)]) == expected
+
+
+def test_a_figure_that_names_its_filing_is_not_held_back_for_growth():
+    # An EDGAR fact carries its filing's accession number: the filing's own figure, over a decade in
+    # which growth past the multiple is real (Tesla's quarterly net income went from about -50 million
+    # to 3.3 billion). The same rows without an accn are held back as above.
+    quarters = [("2024-03-31", "61858"), ("2024-06-30", "64727"), ("2024-09-30", "65585"), ("2024-12-31", "69632000")]
+    frame = statements_from_snapshot(
+        snapshot(*[("X", "Q", "quarterly", "", end, "", "revenue", value, "USD", "million") for end, value in quarters])
+    )
+    frame["accn"], frame["form"] = "0000000000-25-000001", "10-Q"
+    result = validate_statements(frame, date(2026, 1, 1))
+    assert result.rejected.empty and len(result.rows) == 4
+    assert set(result.rows["accn"]) == {"0000000000-25-000001"} and set(result.rows["form"]) == {"10-Q"}
+
+
+def test_rows_of_a_source_without_filings_get_null_accn_and_form():
+    frame = statements_from_snapshot(snapshot(("X", "Q1", "quarterly", "", "2024-03-31", "", "revenue", "1", "USD", "million")))
+    rows = validate_statements(frame.drop(columns=["accn", "form"]), date(2026, 1, 1)).rows
+    assert list(rows.columns) == FINANCIAL_STATEMENTS.data_columns
+    assert rows[["accn", "form"]].isna().all().all()

@@ -157,3 +157,20 @@ def test_a_batch_is_stored_in_date_order_whatever_order_it_came_in(conn):
         upsert(conn, PRICES, frame, "sample")
     stored = [day for (day,) in conn.execute("select date from raw.prices order by rowid").fetchall()]
     assert len(stored) == 56 and stored == sorted(stored)
+
+
+def test_a_statements_table_of_an_earlier_version_gains_the_filing_columns(tmp_path):
+    # raw.financial_statements as created before EDGAR: no accn, no form
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as connection:
+        connection.execute("create schema raw")
+        old = {c: t for c, t in FINANCIAL_STATEMENTS.columns.items() if c not in ("accn", "form")}
+        body = ", ".join(f"{c} {t}" for c, t in old.items())
+        connection.execute(f"create table raw.financial_statements ({body}, _source varchar not null, _loaded_at timestamp not null)")
+        connection.execute("insert into raw.financial_statements values ('ACME', 'income', 'quarterly', null, null, "
+                           "'2025-03-31', '2025-04-30', 'revenue', 1.0, 'USD', 'amount', 'yahoo', now())")
+        ensure_raw_schema(connection)
+        ensure_raw_schema(connection)  # idempotent
+        columns = [c for (c,) in connection.execute(
+            "select column_name from duckdb_columns() where schema_name = 'raw' and table_name = 'financial_statements'").fetchall()]
+        assert sorted(columns) == sorted([*FINANCIAL_STATEMENTS.data_columns, "_source", "_loaded_at"])
+        assert connection.execute("select accn, form from raw.financial_statements").fetchall() == [(None, None)]

@@ -80,6 +80,7 @@ mapped as (
         statements.currency,
         statements.unit,
         statements.reported_value * metric_map.sign as metric_value,
+        statements.loaded_from_source as source,
         statements.loaded_at
     from statements
     inner join metric_map on statements.line_item = metric_map.line_item
@@ -98,13 +99,28 @@ summed as (
         filed_date,
         currency,
         unit,
+        source,
         min(fiscal_period) as fiscal_period,
         min(period_start) as period_start,
         sum(metric_value) as metric_value,
         count(*) as line_items_summed,
         max(loaded_at) as loaded_at
     from mapped
-    group by company_id, symbol, metric, period_type, period_end, filed_date, currency, unit
+    group by company_id, symbol, metric, period_type, period_end, filed_date, currency, unit, source
+
+),
+
+preferred as (
+
+    -- Two sources giving one figure in documents of one date (an EDGAR filing, and Yahoo's copy of
+    -- the same period dated that day): the filing's value is used, never the two summed. The other
+    -- stays in raw, and the singular test fundamentals_source_differences lists where they disagree.
+    select *
+    from summed
+    qualify row_number() over (
+        partition by company_id, metric, period_type, period_end, filed_date, currency, unit
+        order by source = 'edgar' desc, source
+    ) = 1
 
 ),
 
@@ -121,7 +137,7 @@ dated as (
                 end as date
             )
         ) as available_from
-    from summed
+    from preferred
 
 ),
 
@@ -174,6 +190,7 @@ final as (
         with_split_factor.currency,
         with_split_factor.unit,
         with_split_factor.line_items_summed,
+        with_split_factor.source,
         with_split_factor.loaded_at
     from with_split_factor
     inner join primary_listings on with_split_factor.company_id = primary_listings.company_id

@@ -26,6 +26,10 @@ renamed as (
         currency,
         unit,
 
+        ---------- the filing (SEC EDGAR rows)
+        accn as accession_number,
+        form as filing_form,
+
         ---------- bookkeeping
         _source as loaded_from_source,
         _loaded_at as loaded_at
