@@ -136,7 +136,7 @@ WORTH_SHOWING = re.compile(r"\b(WARN|ERROR|FAIL)\b|^(Warning|Failure|Error|Runti
 
 def build_log_path(context: dg.AssetExecutionContext) -> Path:
     """The file dbt's console of this build goes to: in the run's folder of the instance's storage."""
-    path = Path(context.instance.storage_directory()) / context.run_id / "dbt_build.log"
+    path = Path(context.instance.storage_directory()) / context.run.run_id / "dbt_build.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
