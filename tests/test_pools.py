@@ -20,7 +20,7 @@ def test_every_asset_that_opens_the_warehouse_takes_the_writer_pool_and_no_other
     pooled = {name for name, a in ops.items() if a.node_def.pool == WAREHOUSE_WRITER}
     assert writers == pooled
     # the raw loads, the dbt build, the freshness evaluation and the publish: the fetches stay free
-    assert writers == {"raw_universe", "raw__prices", "raw__company_profiles", "raw__financial_statements",
+    assert writers == {"raw_universe", "raw__prices", "raw__company_profiles", "raw__financial_statements", "raw__consensus_estimates",
                        "valuation_dbt_models", "freshness__data_freshness", "serving__marts"}  # fmt: skip
     assert {name for name in ops if name.startswith("landing__")}.isdisjoint(pooled)
 
