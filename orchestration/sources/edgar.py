@@ -56,7 +56,7 @@ from orchestration.normalize.edgar import (
 from orchestration.normalize.statements import empty_statements
 from orchestration.sources.base import Fetched, Instrument, SourceError, StatementPlan
 from orchestration.sources.pace import Backoff, RateLimiter
-from orchestration.sources.retry import BudgetExhausted, RequestBudget, RetryPolicy
+from orchestration.sources.retry import BudgetExhausted, RequestBudget, RetryPolicy, retry_after_seconds
 from orchestration.sources.yahoo_http import CircuitBreaker, process_pace
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class EdgarHttp:
         status = int(response.status_code)
         self.statuses[(endpoint, status)] += 1
         limited = status in (429, 403)
-        retry_after = _retry_after(response.headers.get("Retry-After")) if limited else None
+        retry_after = retry_after_seconds(response.headers.get("Retry-After")) if limited else None
         self.pace.answered(429 if limited else status, retry_after)  # a refusal pauses every process
         self.breaker.record(429 if limited else status)
         if limited:
@@ -172,13 +172,6 @@ class EdgarHttp:
             return json.loads(response.content)
         except ValueError:
             raise EdgarUnavailable(endpoint, url, status, "truncated or malformed JSON") from None
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 class _Refused(Exception):

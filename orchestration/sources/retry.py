@@ -35,3 +35,11 @@ class RetryPolicy:
     def delay(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(max, base * 2^attempt)] (attempt counts from 0)."""
         return self.rng.uniform(0, min(self.max_delay_seconds, self.base_delay_seconds * 2**attempt))
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header in seconds; None without one, or for an HTTP date (our own backoff decides)."""
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

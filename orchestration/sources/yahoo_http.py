@@ -28,7 +28,7 @@ from curl_cffi import requests as curl_requests
 
 from orchestration.normalize.yahoo import timeseries_currencies
 from orchestration.sources.pace import Backoff, RateLimiter, SharedPace
-from orchestration.sources.retry import BudgetExhausted, RequestBudget
+from orchestration.sources.retry import BudgetExhausted, RequestBudget, retry_after_seconds
 
 # (host suffix or None, path prefix) -> endpoint name, first match wins
 ENDPOINTS = (
@@ -124,13 +124,6 @@ class CircuitBreaker:
             self.consecutive_429 = 0
 
 
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: our own backoff decides
-
-
 def _yahoo_description(response) -> str:
     """Yahoo's own reason from an error body: chart.error, quoteSummary.error, finance.error."""
     try:
@@ -181,7 +174,7 @@ class YahooSession(curl_requests.Session):
         status = int(response.status_code)
         self.statuses[(endpoint, status)] += 1
         # a 429 pauses every process of the machine; the first other answer ends the run of them
-        self.limiter.answered(status, _retry_after(response.headers.get("retry-after")) if status == 429 else None)
+        self.limiter.answered(status, retry_after_seconds(response.headers.get("retry-after")) if status == 429 else None)
         self.breaker.record(status)
         self._classify(endpoint, url, status, response)
         if endpoint == "fundamentals-timeseries":
@@ -195,7 +188,7 @@ class YahooSession(curl_requests.Session):
 
     def _classify(self, endpoint: str, url: str, status: int, response) -> None:
         if status == 429:
-            raise YahooRateLimited(endpoint, url, _retry_after(response.headers.get("retry-after")))
+            raise YahooRateLimited(endpoint, url, retry_after_seconds(response.headers.get("retry-after")))
         if status >= 500:
             raise YahooUnavailable(endpoint, url, status, _yahoo_description(response))
         if endpoint not in DATA_ENDPOINTS:
